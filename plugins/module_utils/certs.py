@@ -406,3 +406,39 @@ def parse_duration(field, value):
         return _parse_interval(text)
     except ValueError:
         raise FleetcaError("%s: %r is not a duration (use e.g. 4w, +1d12h or seconds)" % (field, value))
+
+
+def fixed_bounds(valid_from=None, valid_to=None, valid_for=None, now=None):
+    """The validity bounds that do not move with the clock (absolute times), else None.
+
+    A relative bound (`+52w`, `-5m`) is recomputed at every run, so comparing it
+    with an existing certificate would re-sign every time; absolute ones are compared.
+    """
+    now = int(time.time()) if now is None else now
+    first = validity_window(valid_from, valid_to, valid_for, now)
+    later = validity_window(valid_from, valid_to, valid_for, now + 3600)
+    return tuple(a if a == b else None for a, b in zip(first, later))
+
+
+def renewal_reason(existing, request, ca_public_key, now, renew_before=None, bounds=(None, None)):
+    """Why `existing` must be re-signed to satisfy `request`, or None to keep it."""
+    if existing is None:
+        return "no certificate yet"
+    if not existing.matches(request, ca_public_key):
+        return "signed by another CA, over another key, or with other fields"
+    if request.serial is not None and existing.serial != request.serial:
+        return "serial differs"
+    fixed_after, fixed_before = bounds
+    if fixed_after is not None and existing.valid_after != fixed_after:
+        return "valid_from differs"
+    if fixed_before is not None and existing.valid_before != fixed_before:
+        return "valid_to differs"
+    if now >= existing.valid_before:
+        return "expired"
+    if fixed_after is None and existing.valid_after > now:
+        return "not valid yet"
+    if renew_before is not None and existing.seconds_left(now) <= renew_before:
+        return "inside the renew window"
+    if not existing.signature_valid(ca_public_key):
+        return "signature does not verify"
+    return None

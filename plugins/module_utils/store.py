@@ -1,0 +1,189 @@
+# -*- coding: utf-8 -*-
+# Copyright: fleetca.ssh contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The issuance log: a SQLite file on the CA host recording every certificate signed.
+
+Serials are allocated here, inside the same write transaction that records the
+certificates, so concurrent signers (forks delegating to one CA host) never
+share a serial and a serial is never handed out without its record.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import sqlite3
+import time
+
+from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_SECONDS = 120
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS certificates (
+    serial INTEGER NOT NULL,
+    ca_fingerprint TEXT NOT NULL,
+    ca_public_key TEXT NOT NULL,
+    cert_type TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    principals TEXT NOT NULL,
+    valid_after INTEGER NOT NULL,
+    valid_before INTEGER NOT NULL,
+    subject_fingerprint TEXT NOT NULL,
+    requester TEXT,
+    issued_at INTEGER NOT NULL,
+    certificate TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS certificate_principals (
+    serial INTEGER NOT NULL,
+    ca_fingerprint TEXT NOT NULL,
+    principal TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS certificates_by_serial ON certificates (ca_fingerprint, serial);
+CREATE INDEX IF NOT EXISTS certificates_by_key_id ON certificates (key_id);
+CREATE INDEX IF NOT EXISTS certificates_by_requester ON certificates (requester);
+CREATE INDEX IF NOT EXISTS principals_by_name ON certificate_principals (principal);
+"""
+
+# SQLite integers are signed 64-bit: allocated serials stay below 2^63, and a
+# caller-chosen serial above it is stored in two's complement (see _to_sql).
+MAX_SERIAL = 2 ** 63 - 1
+
+
+class IssuanceRecord:
+    """One row of the log."""
+
+    FIELDS = ("serial", "ca_fingerprint", "ca_public_key", "cert_type", "key_id", "principals",
+              "valid_after", "valid_before", "subject_fingerprint", "requester", "issued_at",
+              "certificate")
+
+    def __init__(self, **values):
+        for name in self.FIELDS:
+            setattr(self, name, values[name])
+
+    def as_dict(self):
+        return dict((name, getattr(self, name)) for name in self.FIELDS)
+
+
+class IssuanceLog:
+    """Open (creating if needed, mode 0600) the log at `path`."""
+
+    def __init__(self, path):
+        self.path = path
+        directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            raise FleetcaError("store: directory %s does not exist" % directory)
+        if os.path.isdir(path):
+            raise FleetcaError("store: %s is a directory" % path)
+        if not os.path.exists(path):
+            # create it private before sqlite opens it with the umask's mode
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        try:
+            self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+            self._db.executescript(SCHEMA)
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                             (str(SCHEMA_VERSION),))
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('next_serial', '1')")
+        except sqlite3.DatabaseError as exc:
+            raise FleetcaError("store: %s is not a usable issuance log: %s" % (path, exc))
+
+    def close(self):
+        self._db.close()
+
+    def issue(self, sign_batch, count):
+        """Allocate `count` serials, call `sign_batch(serials)` and record what it returns.
+
+        `sign_batch` returns (certificate, requester) pairs; the allocation and the
+        records commit together, under SQLite's write lock, or not at all.
+        """
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            first = self._next_serial()
+            if first + count - 1 > MAX_SERIAL:
+                raise FleetcaError("store: serials exhausted")
+            issued = sign_batch(list(range(first, first + count)))
+            self._record(issued)
+            db.execute("UPDATE meta SET value = ? WHERE name = 'next_serial'", (str(first + count),))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return [certificate for certificate, _requester in issued]
+
+    def record(self, issued):
+        """Record certificates signed with serials chosen by the caller."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            self._record(issued)
+            highest = max(c.serial for c, _r in issued) if issued else 0
+            if highest < MAX_SERIAL and highest >= self._next_serial():
+                db.execute("UPDATE meta SET value = ? WHERE name = 'next_serial'", (str(highest + 1),))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _next_serial(self):
+        return int(self._db.execute("SELECT value FROM meta WHERE name = 'next_serial'").fetchone()[0])
+
+    def _record(self, issued):
+        now = int(time.time())
+        rows, principal_rows = [], []
+        for certificate, requester in issued:
+            ca = certificate.signature_key
+            rows.append((_to_sql(certificate.serial), ca.fingerprint, ca.to_line(""),
+                         certificate.type_name, certificate.key_id,
+                         json.dumps(certificate.principals), _clamp(certificate.valid_after),
+                         _clamp(certificate.valid_before), certificate.public_key.fingerprint,
+                         requester, now, certificate.to_line("")))
+            principal_rows.extend((_to_sql(certificate.serial), ca.fingerprint, p) for p in certificate.principals)
+        self._db.executemany("INSERT INTO certificates VALUES (%s)" % ", ".join("?" * 12), rows)
+        self._db.executemany("INSERT INTO certificate_principals VALUES (?, ?, ?)", principal_rows)
+
+    def find(self, key_id=None, principal=None, requester=None, ca_fingerprint=None):
+        """Records matching every given selector (an exact match each)."""
+        clauses, args = [], []
+        if key_id is not None:
+            clauses.append("c.key_id = ?")
+            args.append(key_id)
+        if requester is not None:
+            clauses.append("c.requester = ?")
+            args.append(requester)
+        if ca_fingerprint is not None:
+            clauses.append("c.ca_fingerprint = ?")
+            args.append(ca_fingerprint)
+        if principal is not None:
+            clauses.append("EXISTS (SELECT 1 FROM certificate_principals p WHERE p.serial = c.serial"
+                           " AND p.ca_fingerprint = c.ca_fingerprint AND p.principal = ?)")
+            args.append(principal)
+        where = " WHERE " + " AND ".join(clauses) if clauses else ""
+        cursor = self._db.execute(
+            "SELECT %s FROM certificates c%s ORDER BY c.serial"
+            % (", ".join("c." + f for f in IssuanceRecord.FIELDS), where), args)
+        return [self._to_record(row) for row in cursor]
+
+    @staticmethod
+    def _to_record(row):
+        values = dict(zip(IssuanceRecord.FIELDS, row))
+        values["principals"] = json.loads(values["principals"])
+        values["serial"] = _from_sql(values["serial"])
+        return IssuanceRecord(**values)
+
+
+def _clamp(value):
+    """Validity bounds: `forever` (2^64-1) is kept as the largest SQLite integer."""
+    return min(value, MAX_SERIAL)
+
+
+def _to_sql(serial):
+    return serial if serial <= MAX_SERIAL else serial - 2 ** 64
+
+
+def _from_sql(serial):
+    return serial if serial >= 0 else serial + 2 ** 64

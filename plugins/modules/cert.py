@@ -1,0 +1,515 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: fleetca.ssh contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: cert
+short_description: Sign OpenSSH host and user certificates with a CA key, in pure Python
+version_added: 0.1.0
+description:
+  - Signs OpenSSH certificates (C(*-cert-v01@openssh.com)) for Ed25519, ECDSA, RSA and
+    security-key (sk-*) public keys with an Ed25519, ECDSA or RSA CA, without running C(ssh-keygen).
+  - Every certificate signed is recorded in the issuance log O(store), which also hands out
+    serials (unique and never 0, even with many concurrent runs).
+  - Idempotent. An existing certificate (at O(path), or given in O(current_certificate)) is kept
+    when it was signed by this CA over this key with the same type, principals, key id,
+    critical options and extensions, is still valid, and is not inside O(renew_before).
+  - Sign one certificate with the top-level options, or many in one call with O(requests)
+    (one CA key load and one issuance-log transaction for the whole batch).
+author:
+  - fleetca.ssh contributors
+extends_documentation_fragment:
+  - fleetca.ssh.ca_signer
+  - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  store:
+    description:
+      - Path of the issuance log (SQLite) on the CA host.
+      - Defaults to C(issued.db) beside O(ca_key) (or beside O(ca_public_key) when that is a path).
+    type: path
+  requests:
+    description:
+      - Sign several certificates in one call. Each element takes the per-certificate options
+        of this module (O(type), O(public_key), O(public_key_path), O(path),
+        O(current_certificate), O(principals), O(key_id), O(serial), O(valid_from), O(valid_to),
+        O(valid_for), O(renew_before), O(critical_options), O(extensions),
+        O(allow_any_principal), O(allow_unknown_critical_options), O(requester), O(comment)).
+      - Mutually exclusive with those options at the top level.
+    type: list
+    elements: dict
+  type:
+    description:
+      - Certificate type. Required unless O(requests) is used.
+    type: str
+    choices: [host, user]
+  public_key:
+    description:
+      - The public key to certify, as an OpenSSH key line.
+    type: str
+  public_key_path:
+    description:
+      - Path of the public key to certify, on the CA host.
+    type: path
+  path:
+    description:
+      - Where to write the certificate (mode 0644 unless O(mode) says otherwise).
+      - Without it the certificate is only returned, and every run signs anew unless
+        O(current_certificate) is given.
+      - The directory must exist.
+    type: path
+  current_certificate:
+    description:
+      - The certificate line currently installed elsewhere (for example slurped from a server),
+        to decide idempotently whether to re-sign without a local O(path).
+    type: str
+  principals:
+    description:
+      - User names or host names the certificate is valid for. Must not contain commas or newlines.
+      - Required for user certificates unless O(allow_any_principal=true).
+    type: list
+    elements: str
+    default: []
+  allow_any_principal:
+    description:
+      - Sign a user certificate with no principals (valid for any principal). OpenSSH 10.3 and
+        later match no principal with such a certificate; prefer explicit principals.
+    type: bool
+    default: false
+  key_id:
+    description:
+      - Key identifier, logged by sshd at every login (with C(LogLevel VERBOSE)).
+      - Defaults to the first principal, or the key's SHA256 fingerprint when there is none.
+    type: str
+  serial:
+    description:
+      - Serial number (1 to 2^64-1). Defaults to the next serial from O(store).
+    type: int
+  valid_from:
+    description:
+      - Start of validity, in C(ssh-keygen -V) vocabulary or ISO 8601 UTC
+        (C(-5m), C(always), C(20260101), C(2026-01-01T00:00:00Z), epoch seconds).
+      - Defaults to five minutes ago, to absorb clock skew between hosts.
+    type: str
+  valid_to:
+    description:
+      - End of validity (C(+52w), C(forever), C(20270101), ISO 8601, epoch seconds).
+      - Mutually exclusive with O(valid_for); one of the two is required.
+    type: str
+  valid_for:
+    description:
+      - Validity measured from now, for example C(+52w), C(+8h), C(forever).
+    type: str
+  renew_before:
+    description:
+      - Re-sign when less than this is left of the existing certificate (C(4w), C(+1d), seconds).
+      - No default - without it a certificate is kept until it expires.
+    type: str
+  critical_options:
+    description:
+      - Critical options of a user certificate, name -> value (C("") for none), for example
+        C(force-command), C(source-address), C(verify-required).
+      - Unknown names are refused (sshd rejects such certificates) unless
+        O(allow_unknown_critical_options=true).
+    type: dict
+    default: {}
+  allow_unknown_critical_options:
+    description:
+      - Accept critical option names that OpenSSH does not know.
+    type: bool
+    default: false
+  extensions:
+    description:
+      - Extensions of a user certificate, name -> value (C("") for none).
+      - Defaults to what C(ssh-keygen) grants (X11, agent and port forwarding, pty, user rc);
+        host certificates carry none.
+    type: dict
+  requester:
+    description:
+      - Who asked for the certificate (the server role passes the inventory host name);
+        recorded in the issuance log so that revocation can select certificates by host.
+    type: str
+  comment:
+    description:
+      - Comment at the end of the certificate line. Defaults to the public key's comment.
+    type: str
+seealso:
+  - module: fleetca.ssh.cert_info
+  - module: fleetca.ssh.ca_key
+"""
+
+EXAMPLES = r"""
+- name: Sign a user certificate valid for 8 hours
+  fleetca.ssh.cert:
+    ca_key: /etc/ssh/fleetca/user_ca
+    store: /etc/ssh/fleetca/issued.db
+    type: user
+    public_key: "{{ lookup('ansible.builtin.file', 'alice.pub') }}"
+    principals: [alice]
+    key_id: alice@example.com
+    valid_for: +8h
+  delegate_to: "{{ groups['ssh_ca'][0] }}"
+  register: alice_cert
+
+- name: Sign every server's host key in one call, renewing four weeks before expiry
+  fleetca.ssh.cert:
+    ca_key: /etc/ssh/fleetca/host_ca
+    ca_key_passphrase: "{{ vault_host_ca_passphrase }}"
+    requests:
+      - type: host
+        public_key: "{{ web1_host_key }}"
+        principals: [web1, web1.example.com]
+        valid_for: +52w
+        renew_before: +4w
+        requester: web1
+        current_certificate: "{{ web1_current_cert | default(omit) }}"
+
+- name: Sign with a CA key held in ssh-agent, forcing a command
+  fleetca.ssh.cert:
+    use_agent: true
+    ca_public_key: /etc/ssh/fleetca/user_ca.pub
+    store: /etc/ssh/fleetca/issued.db
+    type: user
+    public_key_path: /tmp/backup.pub
+    path: /tmp/backup-cert.pub
+    principals: [backup]
+    valid_for: +1d
+    critical_options:
+      force-command: /usr/local/bin/backup
+      source-address: 10.0.0.0/8
+    extensions: {}
+"""
+
+RETURN = r"""
+certificate:
+  description: The certificate line (single form).
+  returned: success, unless in check mode and a new certificate would be signed
+  type: str
+serial:
+  description: Serial of the certificate (single form).
+  returned: success, unless in check mode and a new certificate would be signed
+  type: int
+valid_after:
+  description: Start of validity, epoch seconds (single form).
+  returned: success
+  type: int
+valid_before:
+  description: End of validity, epoch seconds, 18446744073709551615 for forever (single form).
+  returned: success
+  type: int
+reason:
+  description: Why the certificate was (or would be) signed, or V(null) when kept (single form).
+  returned: success
+  type: str
+certificates:
+  description: One entry per element of O(requests), in order.
+  returned: when O(requests) is used
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: O(path) of the request.
+      type: str
+    certificate:
+      description: The certificate line.
+      type: str
+    serial:
+      description: Serial.
+      type: int
+    key_id:
+      description: Key id.
+      type: str
+    principals:
+      description: Principals.
+      type: list
+      elements: str
+    valid_after:
+      description: Start of validity, epoch seconds.
+      type: int
+    valid_before:
+      description: End of validity, epoch seconds.
+      type: int
+    changed:
+      description: Whether this certificate was (or would be) signed.
+      type: bool
+    reason:
+      description: Why it was (or would be) signed, or V(null).
+      type: str
+"""
+
+import os
+import time
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.fleetca.ssh.plugins.module_utils import certs, files, keys, signers
+from ansible_collections.fleetca.ssh.plugins.module_utils.store import IssuanceLog
+from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
+
+CERT_SPEC = dict(
+    type=dict(type="str", choices=["host", "user"]),
+    public_key=dict(type="str"),
+    public_key_path=dict(type="path"),
+    path=dict(type="path"),
+    current_certificate=dict(type="str"),
+    principals=dict(type="list", elements="str", default=[]),
+    allow_any_principal=dict(type="bool", default=False),
+    key_id=dict(type="str"),
+    serial=dict(type="int"),
+    valid_from=dict(type="str"),
+    valid_to=dict(type="str"),
+    valid_for=dict(type="str"),
+    renew_before=dict(type="str", no_log=False),
+    critical_options=dict(type="dict", default={}),
+    allow_unknown_critical_options=dict(type="bool", default=False),
+    extensions=dict(type="dict"),
+    requester=dict(type="str"),
+    comment=dict(type="str"),
+)
+
+SIGNER_SPEC = dict(
+    ca_key=dict(type="path"),
+    ca_key_passphrase=dict(type="str", no_log=True),
+    ca_public_key=dict(type="str"),
+    use_agent=dict(type="bool", default=False),
+    agent_socket=dict(type="path"),
+    rsa_algorithm=dict(type="str", choices=list(signers.RSA_ALGORITHMS), default="rsa-sha2-512"),
+    store=dict(type="path"),
+    requests=dict(type="list", elements="dict"),
+)
+
+
+class Job:
+    """One certificate to ensure: the request, where it lives, and what is there now."""
+
+    def __init__(self, field, params, now):
+        self.field = field
+        self.params = params
+        self.path = params["path"]
+        self.requester = params["requester"]
+        self.renew_before = None
+        if params["renew_before"] is not None:
+            self.renew_before = certs.parse_duration(field + "renew_before", params["renew_before"])
+        if self.path:
+            files.check_writable_path(field + "path", self.path)
+        self.request = self._build_request(params, now)
+        self.bounds = certs.fixed_bounds(params["valid_from"], params["valid_to"], params["valid_for"], now)
+        self.existing = self._read_existing()
+        self.comment = params["comment"] if params["comment"] is not None else self.request.public_key.comment
+        self.reason = None
+        self.certificate = None
+
+    def _build_request(self, params, now):
+        field = self.field
+        if not params["type"]:
+            raise FleetcaError("%stype is required (host or user)" % field)
+        public_key = self._read_public_key(params)
+        cert_type = certs.CERT_TYPES[params["type"]]
+        extensions = params["extensions"]
+        if extensions is None:
+            extensions = certs.DEFAULT_USER_EXTENSIONS if cert_type == certs.USER_CERT else {}
+        valid_after, valid_before = certs.validity_window(
+            params["valid_from"], params["valid_to"], params["valid_for"], now)
+        principals = params["principals"]
+        key_id = params["key_id"]
+        if key_id is None:
+            key_id = principals[0] if principals else public_key.fingerprint
+        try:
+            return certs.CertRequest(
+                cert_type, public_key, principals, key_id, valid_after, valid_before,
+                serial=params["serial"], critical_options=_stringify(params["critical_options"]),
+                extensions=_stringify(extensions), allow_any_principal=params["allow_any_principal"],
+                allow_unknown_critical_options=params["allow_unknown_critical_options"])
+        except FleetcaError as exc:
+            raise FleetcaError(field + str(exc))
+
+    def _read_public_key(self, params):
+        field = self.field
+        if bool(params["public_key"]) == bool(params["public_key_path"]):
+            raise FleetcaError("%sexactly one of public_key or public_key_path is required" % field)
+        text = params["public_key"]
+        if params["public_key_path"]:
+            content = files.read_if_exists(params["public_key_path"])
+            if content is None:
+                raise FleetcaError("%spublic_key_path: %s does not exist" % (field, params["public_key_path"]))
+            text = content.decode("utf-8", "replace")
+        return keys.parse_public_key(text, field + ("public_key_path" if params["public_key_path"] else "public_key"))
+
+    def _read_existing(self):
+        text = self.params["current_certificate"]
+        if self.path:
+            content = files.read_if_exists(self.path)
+            text = content.decode("utf-8", "replace") if content is not None else None
+        if not text or not text.strip():
+            return None
+        try:
+            return certs.parse_certificate(text)
+        except FleetcaError:
+            return None  # unreadable: replaced by a fresh certificate
+
+    def result(self, changed):
+        cert = self.certificate or self.existing
+        entry = dict(path=self.path, changed=changed, reason=self.reason,
+                     key_id=self.request.key_id, principals=self.request.principals)
+        if cert is not None and (self.certificate is not None or not changed):
+            entry.update(certificate=cert.to_line(self.comment), serial=cert.serial,
+                         valid_after=cert.valid_after, valid_before=cert.valid_before)
+        else:
+            entry.update(valid_after=self.request.valid_after, valid_before=self.request.valid_before)
+        return entry
+
+
+def _stringify(options):
+    return dict((str(k), "" if v is None else str(v)) for k, v in (options or {}).items())
+
+
+def collect_params(module):
+    """The per-certificate parameter sets, each validated against CERT_SPEC."""
+    params = module.params
+    if params["requests"] is None:
+        return [("", dict((name, params[name]) for name in CERT_SPEC))]
+    given = [name for name in CERT_SPEC if params[name] not in (None, [], {}, False)]
+    if given:
+        raise FleetcaError("requests: cannot be combined with top-level %s" % ", ".join(sorted(given)))
+    validator = ArgumentSpecValidator(CERT_SPEC)
+    collected = []
+    for index, element in enumerate(params["requests"]):
+        field = "requests[%d]." % index
+        result = validator.validate(element)
+        if result.error_messages:
+            raise FleetcaError("%s %s" % (field, "; ".join(result.error_messages)))
+        collected.append((field, result.validated_parameters))
+    return collected
+
+
+def default_store(params):
+    if params["store"]:
+        return params["store"]
+    anchor = params["ca_key"]
+    if not anchor and params["ca_public_key"] and os.path.exists(params["ca_public_key"].strip()):
+        anchor = params["ca_public_key"].strip()
+    if not anchor:
+        raise FleetcaError("store is required when the CA key is in ssh-agent and given as a key line")
+    return os.path.join(os.path.dirname(os.path.abspath(anchor)), "issued.db")
+
+
+def ca_public_key(params):
+    """The CA public key for idempotency checks, without decrypting the private key."""
+    if params["ca_public_key"]:
+        return keys.load_public_key_option("ca_public_key", params["ca_public_key"])
+    if params["ca_key"] and os.path.exists(params["ca_key"] + ".pub"):
+        return keys.load_public_key_option("ca_key", params["ca_key"] + ".pub")
+    return None
+
+
+def make_signer(params):
+    return signers.make_signer(params["ca_key"], params["ca_key_passphrase"], params["ca_public_key"],
+                               params["use_agent"], params["rsa_algorithm"], params["agent_socket"])
+
+
+def sign_jobs(signer, jobs, store_path):
+    """Sign every job in the issuance log: allocated serials in one transaction."""
+    log = IssuanceLog(store_path)
+    try:
+        fixed = [job for job in jobs if job.request.serial is not None]
+        allocated = [job for job in jobs if job.request.serial is None]
+
+        def sign(batch, serials):
+            for job, serial in zip(batch, serials):
+                job.certificate = certs.sign_certificate(job.request, serial, signer, job.comment)
+            return [(job.certificate, job.requester) for job in batch]
+
+        if allocated:
+            log.issue(lambda serials: sign(allocated, serials), len(allocated))
+        if fixed:
+            log.record(sign(fixed, [job.request.serial for job in fixed]))
+    finally:
+        log.close()
+
+
+def write_certificates(module, jobs):
+    mode = module.params["mode"]
+    mode = int(mode, 8) if isinstance(mode, str) else (mode if mode is not None else 0o644)
+    for job in jobs:
+        if job.path and job.certificate is not None:
+            files.write_atomic(job.path, (job.certificate.to_line(job.comment) + "\n").encode("utf-8"), mode)
+
+
+def file_attributes_changed(module, jobs):
+    changed = False
+    for job in jobs:
+        if job.path and os.path.exists(job.path):
+            file_args = module.load_file_common_arguments(module.params, path=job.path)
+            changed = module.set_fs_attributes_if_different(file_args, changed)
+    return changed
+
+
+def main():
+    argument_spec = dict(SIGNER_SPEC, **CERT_SPEC)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           add_file_common_args=True,
+                           mutually_exclusive=[("valid_to", "valid_for"), ("public_key", "public_key_path")])
+    if not signers.HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib("cryptography"))
+    now = int(time.time())
+    params = module.params
+    signer = None
+    try:
+        jobs = [Job(field, job_params, now) for field, job_params in collect_params(module)]
+        expected_ca = ca_public_key(params)
+        if expected_ca is None:  # no .pub to compare with: the signer tells
+            signer = make_signer(params)
+            expected_ca = signer.public_key
+        for job in jobs:
+            job.reason = certs.renewal_reason(job.existing, job.request, expected_ca, now,
+                                              job.renew_before, job.bounds)
+        pending = [job for job in jobs if job.reason]
+        if pending and not module.check_mode:
+            signer = signer or make_signer(params)
+            if signer.public_key != expected_ca:
+                raise FleetcaError("ca_public_key (or CA_KEY.pub) does not match the CA private key")
+            sign_jobs(signer, pending, default_store(params))
+            write_certificates(module, pending)
+    except FleetcaError as exc:
+        module.fail_json(msg=str(exc))
+    finally:
+        if signer is not None:
+            signer.close()
+    changed = bool(pending)
+    if not module.check_mode:
+        changed = file_attributes_changed(module, jobs) or changed
+    result = dict(changed=changed, diff=diff_of(jobs))
+    entries = [job.result(bool(job.reason)) for job in jobs]
+    if module.params["requests"] is None:
+        result.update((k, v) for k, v in entries[0].items() if k not in ("path", "changed"))
+    else:
+        result["certificates"] = entries
+    module.exit_json(**result)
+
+
+def diff_of(jobs):
+    before, after = [], []
+    for job in jobs:
+        label = job.path or job.request.key_id
+        if job.existing is not None:
+            before.append("# %s\n%s" % (label, job.existing.describe()))
+        shown = job.certificate or (None if job.reason else job.existing)
+        if shown is not None:
+            after.append("# %s\n%s" % (label, shown.describe()))
+        elif job.reason:
+            after.append("# %s\n(to be signed: %s)\n" % (label, job.reason))
+    return dict(before="".join(before), after="".join(after))
+
+
+if __name__ == "__main__":
+    main()
