@@ -77,17 +77,17 @@ class Signer:
         """Release resources (the agent connection)."""
 
 
-class KeyFileSigner(Signer):
-    """Signs with a private key loaded from an OpenSSH private key file."""
+class KeySigner(Signer):
+    """Signs with a `cryptography` private key object (Ed25519, ECDSA or RSA)."""
 
-    def __init__(self, path, passphrase=None, rsa_algorithm="rsa-sha2-512"):
-        super(KeyFileSigner, self).__init__(rsa_algorithm)
+    def __init__(self, private_key, rsa_algorithm="rsa-sha2-512"):
+        super(KeySigner, self).__init__(rsa_algorithm)
         _require_cryptography()
-        self._key = load_private_key(path, passphrase)
-        self.public_key = parse_public_key(public_key_line(self._key))
-        if self.public_key.key_type not in ("ssh-ed25519", "ssh-rsa") and \
-                not self.public_key.key_type.startswith("ecdsa-sha2-"):
-            raise FleetcaError("ca_key: %s keys cannot sign here" % self.public_key.key_type)
+        if not isinstance(private_key, (ed25519.Ed25519PrivateKey, ec.EllipticCurvePrivateKey,
+                                        rsa.RSAPrivateKey)):
+            raise FleetcaError("ca_key: only Ed25519, ECDSA and RSA keys can sign here")
+        self._key = private_key
+        self.public_key = parse_public_key(public_key_line(private_key))
 
     def sign(self, data):
         key, algorithm = self._key, self.signature_algorithm()
@@ -101,6 +101,13 @@ class KeyFileSigner(Signer):
             hash_cls = hashes.SHA512 if algorithm == "rsa-sha2-512" else hashes.SHA256
             raw = key.sign(data, padding.PKCS1v15(), hash_cls())
         return encode_string(algorithm) + encode_string(raw)
+
+
+class KeyFileSigner(KeySigner):
+    """Signs with the private key in an OpenSSH private key file."""
+
+    def __init__(self, path, passphrase=None, rsa_algorithm="rsa-sha2-512"):
+        super(KeyFileSigner, self).__init__(load_private_key(path, passphrase), rsa_algorithm)
 
 
 class AgentSigner(Signer):

@@ -121,8 +121,8 @@ class IssuanceLog:
         db.execute("BEGIN IMMEDIATE")
         try:
             self._record(issued)
-            highest = max(c.serial for c, _r in issued) if issued else 0
-            if highest < MAX_SERIAL and highest >= self._next_serial():
+            highest = max([c.serial for c, _r in issued if c.serial < MAX_SERIAL] or [0])
+            if highest >= self._next_serial():
                 db.execute("UPDATE meta SET value = ? WHERE name = 'next_serial'", (str(highest + 1),))
             db.execute("COMMIT")
         except BaseException:

@@ -1,0 +1,121 @@
+"""The issuance log: records, selectors, and unique serials under real concurrency."""
+
+import multiprocessing
+import os
+import sqlite3
+import stat
+
+import pytest
+
+from ansible_collections.fleetca.ssh.plugins.module_utils import certs, keys, signers
+from ansible_collections.fleetca.ssh.plugins.module_utils.store import IssuanceLog
+from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
+
+NOW = 1_800_000_000
+PROCESSES = 32
+CERTS_PER_PROCESS = 5
+
+
+def new_public_key():
+    return keys.parse_public_key(signers.public_key_line(signers.generate_private_key("ed25519")))
+
+
+def request(public_key, principals, key_id):
+    return certs.CertRequest(certs.USER_CERT, public_key, principals, key_id, NOW, NOW + 3600)
+
+
+def issue(log, signer, jobs):
+    """Sign (request, requester) jobs with serials from the log."""
+    def sign_batch(serials):
+        return [(certs.sign_certificate(req, serial, signer), requester)
+                for (req, requester), serial in zip(jobs, serials)]
+    return log.issue(sign_batch, len(jobs))
+
+
+def test_records_every_field_and_finds_by_selector(tmp_path):
+    signer = signers.KeySigner(signers.generate_private_key("ed25519"))
+    log = IssuanceLog(str(tmp_path / "issued.db"))
+    subject = new_public_key()
+    issued = issue(log, signer, [(request(subject, ["alice", "ops"], "alice@laptop"), "web1"),
+                                 (request(subject, ["bob"], "bob@laptop"), "web2")])
+    assert [c.serial for c in issued] == [1, 2]
+    (alice,) = log.find(key_id="alice@laptop")
+    assert alice.serial == 1
+    assert alice.principals == ["alice", "ops"]
+    assert alice.requester == "web1"
+    assert alice.cert_type == "user"
+    assert alice.subject_fingerprint == subject.fingerprint
+    assert alice.ca_fingerprint == signer.public_key.fingerprint
+    assert keys.parse_public_key(alice.ca_public_key) == signer.public_key
+    assert certs.parse_certificate(alice.certificate).serial == 1
+    assert (alice.valid_after, alice.valid_before) == (NOW, NOW + 3600)
+    assert [r.serial for r in log.find(principal="ops")] == [1]
+    assert [r.serial for r in log.find(requester="web2")] == [2]
+    assert log.find(principal="nobody") == []
+    assert stat.S_IMODE(os.stat(tmp_path / "issued.db").st_mode) == 0o600
+
+
+def test_failed_signing_records_nothing_and_burns_no_serial(tmp_path):
+    log = IssuanceLog(str(tmp_path / "issued.db"))
+
+    def failing(serials):
+        raise FleetcaError("boom")
+
+    with pytest.raises(FleetcaError):
+        log.issue(failing, 3)
+    signer = signers.KeySigner(signers.generate_private_key("ed25519"))
+    (cert,) = issue(log, signer, [(request(new_public_key(), ["a"], "a"), None)])
+    assert cert.serial == 1
+
+
+def test_caller_chosen_serials_are_recorded_and_skipped_by_allocation(tmp_path):
+    signer = signers.KeySigner(signers.generate_private_key("ed25519"))
+    log = IssuanceLog(str(tmp_path / "issued.db"))
+    big = 2 ** 64 - 2
+    chosen = certs.sign_certificate(request(new_public_key(), ["a"], "a"), big, signer)
+    log.record([(chosen, None), (certs.sign_certificate(request(new_public_key(), ["b"], "b"), 40, signer), None)])
+    assert [r.serial for r in log.find(key_id="a")] == [big]
+    (after,) = issue(log, signer, [(request(new_public_key(), ["c"], "c"), None)])
+    assert after.serial == 41
+
+
+def test_a_file_that_is_not_sqlite_is_a_clear_error(tmp_path):
+    path = tmp_path / "issued.db"
+    path.write_bytes(b"not a database" * 100)
+    with pytest.raises(FleetcaError, match="not a usable issuance log"):
+        IssuanceLog(str(path))
+
+
+def _worker(path, barrier, results, index):
+    signer = signers.KeySigner(signers.generate_private_key("ed25519"))
+    subject = new_public_key()
+    barrier.wait()  # start together, so that the processes collide
+    log = IssuanceLog(path)
+    serials = []
+    for number in range(CERTS_PER_PROCESS):
+        (cert,) = issue(log, signer, [(request(subject, ["p%d" % index], "w%d-%d" % (index, number)), None)])
+        serials.append(cert.serial)
+    log.close()
+    results.put(serials)
+
+
+def test_serials_stay_unique_with_32_concurrent_processes(tmp_path):
+    path = str(tmp_path / "issued.db")
+    IssuanceLog(path).close()
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(PROCESSES), context.Queue()
+    workers = [context.Process(target=_worker, args=(path, barrier, results, i)) for i in range(PROCESSES)]
+    for worker in workers:
+        worker.start()
+    per_process = [results.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join()
+        assert worker.exitcode == 0
+    everything = [s for serials in per_process for s in serials]
+    assert len(everything) == PROCESSES * CERTS_PER_PROCESS
+    assert len(set(everything)) == len(everything)
+    assert min(everything) == 1 and max(everything) == len(everything)
+    for serials in per_process:
+        assert serials == sorted(serials)  # monotonic for each signer
+    rows = sqlite3.connect(path).execute("SELECT serial FROM certificates").fetchall()
+    assert sorted(r[0] for r in rows) == sorted(everything)
