@@ -35,6 +35,7 @@ SANITY_ARGS ?=
 # Everything run from here sees the venv's tools first (ansible-galaxy, ansible-test, ...).
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_NOCOLOR := 1
+export NO_COLOR := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: test system-deps venv build install unit interop sanity lint demo changelog clean \
@@ -110,7 +111,9 @@ sanity: install
 		echo "seeding $(ANSIBLE_TEST_CACHE)/get_pip_$$pipv.py (offline stand-in)"; \
 		cp tests/bin/get_pip_standin.py $(ANSIBLE_TEST_CACHE)/get_pip_$$pipv.py; \
 	fi
-	cd $(INSTALLED) && $(BIN)/ansible-test sanity --color no --python $(SANITY_PYTHON) \
+	@# ANSIBLE_TEST_CONTENT_ROOT stops ansible-test from walking up to this repo's .git,
+	@# where .build/ is ignored and so every file of the installed tree would be skipped.
+	cd $(INSTALLED) && ANSIBLE_TEST_CONTENT_ROOT=$(INSTALLED) $(BIN)/ansible-test sanity --color no --python $(SANITY_PYTHON) \
 		$(addprefix --skip-test ,$(SANITY_SKIP)) $(SANITY_ARGS)
 
 lint: venv

@@ -226,7 +226,7 @@ def test_options_are_sorted_by_bytes():
         "permit-port-forwarding": "",
         "permit-user-rc": "",
     }
-    names = [name for name, _ in wire.WireReader(wire.encode_options(options)).read_options()]
+    names = [pair[0] for pair in wire.WireReader(wire.encode_options(options)).read_options()]
     # byte order: upper case before lower case, "X" (0x58) before "a"
     assert names == sorted(names, key=lambda n: n.encode("utf-8"))
     assert names == [
@@ -243,7 +243,7 @@ def test_options_are_sorted_by_bytes():
 def test_options_non_ascii_names_sort_after_ascii():
     # sorted on the UTF-8 bytes of the names: 0xc3 (first byte of e-acute) > "b"
     options = {u"b": "", u"\u00e9": "", u"a": ""}
-    names = [n for n, _ in wire.WireReader(wire.encode_options(options)).read_options()]
+    names = [pair[0] for pair in wire.WireReader(wire.encode_options(options)).read_options()]
     assert names == [u"a", u"b", u"\u00e9"]
 
 
@@ -257,7 +257,7 @@ def test_options_round_trip(options):
     pairs = reader.read_options()
     assert reader.at_end()
     assert dict(pairs) == options
-    assert [n for n, _ in pairs] == sorted(options, key=lambda n: n.encode("utf-8"))
+    assert [pair[0] for pair in pairs] == sorted(options, key=lambda n: n.encode("utf-8"))
 
 
 def test_read_options_rejects_trailing_bytes_in_data():
