@@ -219,12 +219,11 @@ def format_time(epoch):
         return str(epoch)
 
 
-def tbs_blob(request, serial, signer_key, nonce=None):
+def tbs_blob(request, serial, signer_key, nonce):
     """The to-be-signed part of a certificate: everything up to the signature."""
-    critical = dict(request.critical_options)
     return b"".join((
         encode_string(cert_type_name(request.public_key.key_type)),
-        encode_string(nonce if nonce is not None else os.urandom(NONCE_LEN)),
+        encode_string(nonce),
         request.public_key.encode_fields(),
         encode_uint64(serial),
         encode_uint32(request.cert_type),
@@ -232,7 +231,7 @@ def tbs_blob(request, serial, signer_key, nonce=None):
         encode_string_list(request.principals),
         encode_uint64(request.valid_after),
         encode_uint64(request.valid_before),
-        encode_options(critical),
+        encode_options(request.critical_options),
         encode_options(request.extensions),
         encode_string(b""),  # reserved
         encode_string(signer_key.blob),
@@ -243,9 +242,18 @@ def sign_certificate(request, serial, signer, comment=""):
     """Sign `request` with `signer` (see signers.py) and return the Certificate."""
     if not 0 < serial <= UINT64_MAX:
         raise FleetcaError("serial must be between 1 and 2^64-1")
-    tbs = tbs_blob(request, serial, signer.public_key)
-    blob = tbs + encode_string(signer.sign(tbs))
-    return parse_certificate_blob(blob, comment)
+    nonce = os.urandom(NONCE_LEN)
+    tbs = tbs_blob(request, serial, signer.public_key, nonce)
+    signature = signer.sign(tbs)
+    return Certificate(tbs + encode_string(signature), len(tbs), nonce, request.public_key, serial,
+                       request.cert_type, request.key_id, list(request.principals), request.valid_after,
+                       request.valid_before, _sorted_pairs(request.critical_options),
+                       _sorted_pairs(request.extensions), signer.public_key, signature, comment)
+
+
+def _sorted_pairs(options):
+    """Options as the certificate holds them: (name, value) pairs in byte order."""
+    return [(name, options[name]) for name in sorted(options, key=lambda n: n.encode("utf-8"))]
 
 
 def parse_certificate_blob(blob, comment=""):
