@@ -44,7 +44,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 test: system-deps venv build install unit interop sanity lint
 
 system-deps:
-	bash tests/bin/system-deps.sh
+	PYTHON=$(PYTHON) bash tests/bin/system-deps.sh
 
 # Re-created only when requirements-test.txt changes (stamp file inside the venv).
 venv: $(STAMP)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite needs, only those that are missing:
 #   openssh-server openssh-client docker.io debootstrap
-# (extra names on the command line are added to that list).
+# (extra names on the command line are added to that list), and python3-venv when
+# $PYTHON (python3) cannot bootstrap pip with ensurepip, as Debian's own python3 cannot
+# without it: `make venv` and ansible-test's sanity venvs need it.
 #
 # - Runs as root (CI, a fresh Debian 12 machine) or through passwordless sudo.
 # - `apt-get update` runs only when needed: when a package has no install candidate
@@ -14,6 +16,10 @@
 set -euo pipefail
 
 PACKAGES=(openssh-server openssh-client docker.io debootstrap "$@")
+PYTHON=${PYTHON:-python3}
+if command -v "$PYTHON" >/dev/null 2>&1 && ! "$PYTHON" -m ensurepip --version >/dev/null 2>&1; then
+    PACKAGES+=(python3-venv)
+fi
 
 say() { echo "system-deps: $*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
