@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Sign 10,000 Ed25519 host keys in one fleetca.ssh.cert batch call, against ssh-keygen -s.
 
 Run as a script (make bench-sign, or with PYTHONPATH pointing at an installed collection):
@@ -37,7 +36,7 @@ def run_module(args, workdir):
               "finally:\n    sys.stderr.write('MAXRSS %%d\\n' %% resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
               % (args_path, cert_module.__file__))
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
     result = json.loads(done.stdout)
     if result.get("failed"):
@@ -67,7 +66,7 @@ def main():
     workdir = tempfile.mkdtemp(prefix="fleetca-bench-")
     ca_path = os.path.join(workdir, "host_ca")
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", ca_path], check=True)
-    lines = [public_key_line(ed25519.Ed25519PrivateKey.generate()) for _ in range(options.certs)]
+    lines = [public_key_line(ed25519.Ed25519PrivateKey.generate()) for count in range(options.certs)]
     requests = [dict(type="host", public_key=line, principals=["host%d" % i, "host%d.example.com" % i],
                      valid_for="+52w", renew_before="+4w", requester="host%d" % i)
                 for i, line in enumerate(lines)]
@@ -76,7 +75,8 @@ def main():
     # ssh-keygen first: RUSAGE_CHILDREN's peak then covers only its processes
     keygen_s, keygen_rss = run_ssh_keygen(ca_path, lines[:options.ssh_keygen_sample], workdir)
     first_s, first, first_rss = run_module(dict(base, requests=requests), workdir)
-    current = [dict(r, current_certificate=c["certificate"]) for r, c in zip(requests, first["certificates"])]
+    current = [dict(request, current_certificate=signed["certificate"])
+               for request, signed in zip(requests, first["certificates"])]
     again_s, again, again_rss = run_module(dict(base, requests=current), workdir)
     assert not again["changed"], "idempotent batch re-signed"
 

@@ -235,4 +235,3 @@ def make_signer(ca_key=None, ca_key_passphrase=None, ca_public_key=None, use_age
     if not ca_key:
         raise FleetcaError("ca_key is required unless use_agent is true")
     return KeyFileSigner(ca_key, ca_key_passphrase, rsa_algorithm)
-

@@ -150,8 +150,8 @@ def main():
             if public_key.key_type not in TYPE_NAMES[params["type"]]:
                 raise FleetcaError(
                     "type: the key at %s is %s, not %s; set force: true to replace it (this "
-                    "invalidates every certificate it signed)" % (params["path"], public_key.key_type,
-                                                                 params["type"]))
+                    "invalidates every certificate it signed)"
+                    % (params["path"], public_key.key_type, params["type"]))
             if pub_missing and not module.check_mode:
                 write_public(params, public_key)
             changed = pub_missing

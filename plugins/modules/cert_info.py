@@ -18,14 +18,13 @@ description:
   - Reads all certificate types, security-key (sk-*) certificates included.
 author:
   - fleetca.ssh contributors
-extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.info_module
 attributes:
   check_mode:
     support: full
+    description: Reads only; runs the same in check mode.
   diff_mode:
-    support: N/A
+    support: none
+    description: Nothing to diff.
 options:
   path:
     description:

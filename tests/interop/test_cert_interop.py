@@ -32,7 +32,7 @@ SUBJECT_TYPES = ["ed25519", "ecdsa256", "ecdsa384", "ecdsa521", "rsa", "sk-ed255
 
 
 def ssh_keygen(*args):
-    result = subprocess.run(["ssh-keygen"] + list(args), capture_output=True, text=True, env=ENV)
+    result = subprocess.run(["ssh-keygen"] + list(args), capture_output=True, text=True, env=ENV, check=False)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -84,7 +84,7 @@ def parse_listing(text):
         if line.startswith("\t\t") or line.startswith("                "):
             fields[current].append(stripped)
         elif ":" in stripped:
-            current, _, value = stripped.partition(":")
+            current, value = stripped.split(":", 1)
             value = value.strip()
             fields[current] = value if value else []
     return fields

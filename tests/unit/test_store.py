@@ -107,7 +107,7 @@ def test_serials_stay_unique_with_32_concurrent_processes(tmp_path):
     workers = [context.Process(target=_worker, args=(path, barrier, results, i)) for i in range(PROCESSES)]
     for worker in workers:
         worker.start()
-    per_process = [results.get(timeout=120) for _ in workers]
+    per_process = [results.get(timeout=120) for worker in workers]
     for worker in workers:
         worker.join()
         assert worker.exitcode == 0
