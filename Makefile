@@ -63,7 +63,7 @@ build: venv
 
 install: build
 	rm -rf $(INSTALLED)
-	$(BIN)/ansible-galaxy collection install --force --offline -p $(COLLECTIONS) $(TARBALL)
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/ansible-galaxy collection install --force --offline -p $(COLLECTIONS) $(TARBALL)
 	@test -f $(INSTALLED)/MANIFEST.json || { echo "not installed: $(INSTALLED)"; exit 1; }
 
 # Tests import the collection from the installed tree: ansible_collections.fleetca.ssh
@@ -119,8 +119,9 @@ sanity: install
 lint: venv
 	$(BIN)/ansible-lint
 
-demo: venv
-	@if [ -x tests/bin/demo.sh ] || [ -f tests/bin/demo.sh ]; then \
+# The demo uses the installed collection (.build/collections) and the venv's tools.
+demo: install
+	@if [ -f tests/bin/demo.sh ]; then \
 		VIRTUAL_ENV=$(VENV) bash tests/bin/demo.sh; \
 	else \
 		echo "tests/bin/demo.sh does not exist yet"; \
