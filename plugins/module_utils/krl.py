@@ -16,17 +16,16 @@ __metaclass__ = type
 
 import base64
 import bisect
-import errno
 import heapq
 import itertools
 import operator
 import os
 import re
 import struct
-import tempfile
 import time
 
 from ansible_collections.fleetca.ssh.plugins.module_utils.certs import parse_key_or_certificate
+from ansible_collections.fleetca.ssh.plugins.module_utils.files import read_if_exists
 from ansible_collections.fleetca.ssh.plugins.module_utils.keys import (
     PublicKey,
     fingerprint_sha256,
@@ -777,9 +776,6 @@ class Revocations:
         else:
             self.add_serials(key.signature_key.blob, key.serial, key.serial)
 
-    def is_empty(self):
-        return not (self._serial_pairs or self.key_ids or self.keys or self.sha256s)
-
 
 _SERIAL_TEXT = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
 
@@ -840,23 +836,23 @@ def load_ca_option(value, field="ca_public_key"):
 def select_issued(log, selectors, ca_blob=b""):
     """Issuance log records matched by `issued` selectors ({key_id|principal|host: X}).
 
-    Each selector must match at least one certificate (a typo must not pass
-    silently); with a CA given, only that CA's certificates count.
+    `log` is a store.IssuanceLog. Each selector must match at least one
+    certificate (a typo must not pass silently); with a CA given, only that
+    CA's certificates count.
     """
     fields = {"key_id": "key_id", "principal": "principal", "host": "requester"}
+    ca_fingerprint = fingerprint_sha256(ca_blob) if ca_blob else None
     records = []
     for index, selector in enumerate(selectors):
-        names = [k for k in selector if selector[k] not in (None, "")] if isinstance(selector, dict) else []
-        if len(names) != 1 or names[0] not in fields:
+        given = [k for k, v in selector.items() if v not in (None, "")] if isinstance(selector, dict) else []
+        if len(given) != 1 or given[0] not in fields:
             raise FleetcaError("issued[%d]: give exactly one of key_id, principal or host, got %r"
                                % (index, selector))
-        name = names[0]
-        found = log.find(**{fields[name]: selector[name]})
-        if ca_blob:
-            found = [r for r in found if _record_ca_blob(r, index) == ca_blob]
+        name = given[0]
+        found = log.find(ca_fingerprint=ca_fingerprint, **{fields[name]: selector[name]})
         if not found:
-            raise FleetcaError("issued[%d]: no certificate in the issuance log matches %s %r%s"
-                               % (index, name, selector[name], " for ca_public_key" if ca_blob else ""))
+            raise FleetcaError("issued[%d]: no certificate in the issuance log has %s %r%s"
+                               % (index, name, selector[name], " from ca_public_key" if ca_blob else ""))
         records.extend(found)
     return records
 
@@ -892,52 +888,13 @@ def read_krl_file(path):
     """The Krl at `path`, or None when there is no file; FleetcaError when unusable."""
     if os.path.isdir(path):
         raise FleetcaError("path: %s is a directory, not a KRL file" % path)
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except (IOError, OSError) as exc:
-        if exc.errno == errno.ENOENT:
-            return None
-        raise FleetcaError("path: cannot read %s: %s" % (path, exc.strerror))
+    data = read_if_exists(path)
+    if data is None:
+        return None
     try:
         return parse_krl(data)
     except WireError as exc:
         raise FleetcaError("path: %s is not a valid KRL: %s" % (path, exc))
-
-
-def write_file_atomic(path, data, mode=None):
-    """Replace `path` with `data` so that readers (sshd) see the old or the new file,
-    never a partial one: temp file in the same directory, fsync, rename."""
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise FleetcaError("path: directory %s does not exist" % directory)
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            if mode is not None:
-                os.fchmod(handle.fileno(), mode)
-            os.fsync(handle.fileno())
-        os.rename(tmp, path)
-    except (IOError, OSError) as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise FleetcaError("path: cannot write %s: %s" % (path, exc.strerror or exc))
-    _fsync_directory(directory)
-
-
-def _fsync_directory(directory):
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return  # not every platform opens directories; the rename itself is atomic
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 class Update:

@@ -1,0 +1,313 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: fleetca.ssh contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: krl
+short_description: Manage an OpenSSH key revocation list (KRL)
+version_added: 0.1.0
+description:
+  - Revokes (O(state=present)) or un-revokes (O(state=absent)) certificates and keys in the
+    binary KRL file at O(path), the file that sshd's C(RevokedKeys) and ssh's
+    C(RevokedHostKeys) read. The KRL is built in Python, without C(ssh-keygen), and is never
+    larger than the one C(ssh-keygen -k) writes for the same revocations.
+  - The revoked set is a set. O(state=present) adds exactly the named entries,
+    O(state=absent) removes exactly them, splitting serial ranges where it must. Other
+    entries of the file, including those written by C(ssh-keygen) and extension sections,
+    are kept.
+  - Idempotent. The file is rewritten only when the revoked set (or O(comment)) changes,
+    and then its C(krl_version) increases by one. A missing file is created, empty when
+    nothing is named, so that sshd never points at a KRL that does not exist (sshd refuses
+    every public key login when its C(RevokedKeys) file is missing).
+  - The file is replaced atomically (temporary file in the same directory, fsync, rename).
+    sshd reads the new KRL at the next login; no reload is needed.
+  - Anti-rollback. A KRL on disk with a higher C(krl_version) than the one the module would
+    write is an error, never a rewrite.
+  - A KRL on disk that does not parse is an error naming the problem and its byte offset; the
+    file is left untouched.
+author:
+  - fleetca.ssh contributors
+extends_documentation_fragment:
+  - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+    description: Reports the entries that would be added or removed and the version that would be written.
+  diff_mode:
+    support: full
+    description: The entries removed (before) and added (after).
+options:
+  path:
+    description:
+      - The KRL file. Created when missing; its directory must exist.
+    type: path
+    required: true
+  state:
+    description:
+      - V(present) revokes the named entries, V(absent) un-revokes them.
+    type: str
+    choices: [present, absent]
+    default: present
+  ca_public_key:
+    description:
+      - The CA whose certificates O(serials) and O(key_ids) revoke, as a key line or the path of a
+        C(.pub) file.
+      - Omitted, O(serials) and O(key_ids) revoke certificates of any CA.
+      - With O(issued), only certificates of this CA are selected.
+    type: str
+  serials:
+    description:
+      - Certificate serials, as integers or strings V(N) or V(A-B) (an inclusive range, A <= B;
+        V(A-A) is serial A). Serial 0 cannot be revoked by serial (sshd never matches it).
+    type: list
+    elements: raw
+    default: []
+  key_ids:
+    description:
+      - Certificate key ids (what C(ssh-keygen -s -I) sets), revoked under O(ca_public_key) or any CA.
+    type: list
+    elements: str
+    default: []
+  public_keys:
+    description:
+      - Key or certificate lines (C(TYPE BASE64 [COMMENT])).
+      - A certificate is revoked as C(ssh-keygen -k) revokes that line, by its serial under its
+        own CA, or by its key id when its serial is 0. O(ca_public_key) does not apply to it.
+      - A plain key is revoked by its SHA256 hash, which also revokes every certificate of that key.
+        With O(state=absent), every entry that revokes the key (its hash, its SHA1 hash, the key
+        itself) is removed.
+    type: list
+    elements: str
+    default: []
+  sha256_fingerprints:
+    description:
+      - Plain keys to revoke by SHA256 fingerprint, as C(ssh-keygen -l) prints them
+        (C(SHA256:) and 43 base64 characters).
+    type: list
+    elements: str
+    default: []
+  issued:
+    description:
+      - Certificates to revoke by what the issuance log O(store) recorded when they were signed
+        (by M(fleetca.ssh.cert)). Each selector names one of O(issued[].key_id),
+        O(issued[].principal) or O(issued[].host); every certificate it matches is revoked by
+        serial under the CA that signed it.
+      - A selector that matches no certificate is an error, so that a typo cannot pass as done.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      key_id:
+        description: Certificates with this key id.
+        type: str
+      principal:
+        description: Certificates listing this principal.
+        type: str
+      host:
+        description: Certificates requested for this inventory host (the C(requester) M(fleetca.ssh.cert) recorded).
+        type: str
+  store:
+    description:
+      - The issuance log to look O(issued) up in. Required with O(issued). It must exist.
+    type: path
+  comment:
+    description:
+      - Comment stored in the KRL header. Omitted, the comment on disk is kept.
+    type: str
+  krl_version:
+    description:
+      - The version to write, for example a CI pipeline number. Omitted, the version on disk plus one.
+      - Lower than the version on disk is an error (anti-rollback); equal to it is an error when
+        the revoked set changes.
+    type: int
+  mode:
+    description:
+      - Mode of the KRL file. sshd reads it as root; ssh reads C(RevokedHostKeys) as the user.
+    type: raw
+    default: '0644'
+notes:
+  - OpenSSH refuses a KRL whose serial bitmap is larger than 2048 bytes, yet C(ssh-keygen -k)
+    writes one for dense serials (and sshd then refuses every public key login). This module
+    never writes such a bitmap, and refuses to edit a KRL that holds one.
+  - Extension sections are kept as they are; OpenSSH before 9.4 refuses KRLs that contain them.
+seealso:
+  - module: fleetca.ssh.krl_info
+  - name: PROTOCOL.krl
+    description: The KRL format.
+    link: https://github.com/openssh/openssh-portable/blob/master/PROTOCOL.krl
+"""
+
+EXAMPLES = r"""
+- name: Revoke two serials and a range of the user CA
+  fleetca.ssh.krl:
+    path: /etc/ssh/fleetca/revoked.krl
+    ca_public_key: /etc/ssh/fleetca/user_ca.pub
+    serials: [42, "1000-1999"]
+
+- name: Revoke everything issued to a leaver, whichever CA signed it
+  fleetca.ssh.krl:
+    path: /etc/ssh/fleetca/revoked.krl
+    store: /etc/ssh/fleetca/issued.db
+    issued:
+      - principal: alice
+      - key_id: alice@example.com
+
+- name: Revoke the certificates of a decommissioned host and a stolen laptop key
+  fleetca.ssh.krl:
+    path: /etc/ssh/fleetca/revoked.krl
+    store: /etc/ssh/fleetca/issued.db
+    issued:
+      - host: web17.example.com
+    public_keys:
+      - "{{ lookup('ansible.builtin.file', 'laptop.pub') }}"
+    sha256_fingerprints:
+      - SHA256:ZIrC5wCKy3XOdHbGuDqhGvAPmQbZCbqzqNVCEtqbbXM
+
+- name: Un-revoke a serial revoked by mistake (splits the range it is part of)
+  fleetca.ssh.krl:
+    path: /etc/ssh/fleetca/revoked.krl
+    ca_public_key: /etc/ssh/fleetca/user_ca.pub
+    serials: [1500]
+    state: absent
+
+- name: Make sure a KRL exists before sshd_config names it
+  fleetca.ssh.krl:
+    path: /etc/ssh/fleetca_revoked.krl
+"""
+
+RETURN = r"""
+krl_version:
+  description: The version of the KRL now on disk (or that would be, in check mode).
+  returned: always
+  type: int
+  sample: 7
+previous_version:
+  description: The version that was on disk before, null when there was no file.
+  returned: always
+  type: int
+  sample: 6
+added:
+  description: The entries this run revoked (with O(state=present)).
+  returned: always
+  type: list
+  elements: str
+  sample: ["serial 42 of CA SHA256:3V0jHuBkGzKK9hQ0fPLqnuW7DgS+Xo/d3ID5nZ9grRE", "serials 1000-1999 of any CA"]
+removed:
+  description: The entries this run un-revoked (with O(state=absent)).
+  returned: always
+  type: list
+  elements: str
+  sample: ['key id "alice@example.com" of any CA']
+entries:
+  description: How many entries the KRL now revokes (serials, key ids, keys and fingerprints; not ranges).
+  returned: always
+  type: int
+  sample: 1043
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.fleetca.ssh.plugins.module_utils import files
+from ansible_collections.fleetca.ssh.plugins.module_utils.krl import (
+    build_revocations,
+    load_ca_option,
+    plan_update,
+    read_krl_file,
+    select_issued,
+)
+from ansible_collections.fleetca.ssh.plugins.module_utils.store import IssuanceLog
+from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
+
+SELECTORS = ("key_id", "principal", "host")
+
+
+def issued_records(params):
+    """The issuance log records the `issued` selectors name (none without selectors)."""
+    if not params["issued"]:
+        return []
+    store = params["store"]
+    if not store:
+        raise FleetcaError("store: required with issued (the issuance log to look certificates up in)")
+    if not os.path.isfile(store):
+        raise FleetcaError("store: %s does not exist" % store)
+    log = IssuanceLog(store)
+    try:
+        return select_issued(log, params["issued"], load_ca_option(params["ca_public_key"]))
+    finally:
+        log.close()
+
+
+def initial_mode(mode):
+    """The mode the new file is created with: `mode` when octal; 0600 for a symbolic
+    mode, which set_fs_attributes_if_different then applies."""
+    if isinstance(mode, int):
+        return mode
+    try:
+        return int(str(mode), 8)
+    except ValueError:
+        return 0o600
+
+
+def diff_of(update, path):
+    before = "no file" if update.old_version is None else "version %d" % update.old_version
+    return {
+        "before": "".join("%s\n" % entry for entry in update.removed),
+        "after": "".join("%s\n" % entry for entry in update.added),
+        "before_header": "%s (%s)" % (path, before),
+        "after_header": "%s (version %d)" % (path, update.krl.version),
+    }
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", required=True),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            ca_public_key=dict(type="str"),
+            serials=dict(type="list", elements="raw", default=[]),
+            key_ids=dict(type="list", elements="str", default=[]),
+            public_keys=dict(type="list", elements="str", default=[]),
+            sha256_fingerprints=dict(type="list", elements="str", default=[]),
+            issued=dict(type="list", elements="dict", default=[],
+                        options=dict((name, dict(type="str")) for name in SELECTORS),
+                        mutually_exclusive=[SELECTORS], required_one_of=[SELECTORS]),
+            store=dict(type="path"),
+            comment=dict(type="str"),
+            krl_version=dict(type="int"),
+            mode=dict(type="raw", default="0644"),
+        ),
+        supports_check_mode=True,
+        add_file_common_args=True,
+    )
+    params = module.params
+    path = params["path"]
+    try:
+        files.check_writable_path("path", path)
+        request = build_revocations(params["ca_public_key"], params["serials"], params["key_ids"],
+                                    params["public_keys"], params["sha256_fingerprints"],
+                                    issued_records(params))
+        update = plan_update(read_krl_file(path), request, params["state"], params["comment"],
+                             params["krl_version"])
+        if update.changed and not module.check_mode:
+            files.write_atomic(path, update.krl.to_bytes(), initial_mode(params["mode"]))
+    except FleetcaError as exc:
+        module.fail_json(msg=str(exc))
+    changed = update.changed
+    if os.path.exists(path):
+        changed = module.set_fs_attributes_if_different(module.load_file_common_arguments(params), changed)
+    result = dict(changed=changed, krl_version=update.krl.version, previous_version=update.old_version,
+                  added=update.added, removed=update.removed, entries=update.krl.entry_count())
+    if module._diff:
+        result["diff"] = diff_of(update, path)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: fleetca.ssh contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: krl_info
+short_description: Read an OpenSSH key revocation list (KRL) and check keys against it
+version_added: 0.1.0
+description:
+  - Parses the binary KRL at O(path) and returns its version, generation date, comment and
+    every revoked entry by section.
+  - For each of O(keys) (key or certificate lines), says whether the KRL revokes it and by which
+    entry, with the judgement of C(ssh-keygen -Q) and sshd. A certificate is revoked by its
+    serial or key id under its CA or any CA, by its own key being revoked, or by its CA key
+    being revoked.
+  - Needs only Python's standard library, so it runs on any managed host, for example to check
+    the KRL that sshd reads there.
+  - A KRL that sshd could not load (truncated, corrupt, or with a serial bitmap larger than
+    OpenSSH reads) fails the task with the problem and its byte offset.
+author:
+  - fleetca.ssh contributors
+attributes:
+  check_mode:
+    support: full
+    description: Reads only; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Nothing to diff.
+options:
+  path:
+    description:
+      - The KRL file.
+    type: path
+    required: true
+  keys:
+    description:
+      - Key or certificate lines (C(TYPE BASE64 [COMMENT])) to check against the KRL.
+    type: list
+    elements: str
+    default: []
+seealso:
+  - module: fleetca.ssh.krl
+"""
+
+EXAMPLES = r"""
+- name: Check that a certificate is revoked on every server
+  fleetca.ssh.krl_info:
+    path: /etc/ssh/fleetca_revoked.krl
+    keys:
+      - "{{ lookup('ansible.builtin.file', 'alice-cert.pub') }}"
+  register: krl
+
+- name: Fail unless it is
+  ansible.builtin.assert:
+    that: krl.results[0].revoked
+    fail_msg: "{{ krl.results[0].key }} is not revoked"
+
+- name: Compare the installed KRL's version with the master's
+  ansible.builtin.debug:
+    msg: "version {{ krl.krl_version }}, generated {{ krl.generated }}"
+"""
+
+RETURN = r"""
+krl_version:
+  description: The KRL's version number.
+  returned: always
+  type: int
+  sample: 7
+generated:
+  description: When the KRL was generated, ISO 8601 UTC.
+  returned: always
+  type: str
+  sample: "2026-03-01T12:00:00Z"
+generated_epoch:
+  description: When the KRL was generated, in seconds since the epoch.
+  returned: always
+  type: int
+  sample: 1772366400
+comment:
+  description: The comment in the KRL header.
+  returned: always
+  type: str
+  sample: fleetca.ssh
+certificates:
+  description: Certificate sections, one per CA (or for any CA), in file order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    ca:
+      description: The CA public key line, or V(any) for the section that applies to every CA.
+      type: str
+    ca_fingerprint:
+      description: SHA256 fingerprint of the CA key, null for any CA.
+      type: str
+    serials:
+      description: Revoked serials as V(N) and V(A-B) strings, in order.
+      type: list
+      elements: str
+    serial_count:
+      description: How many serials are revoked.
+      type: int
+    range_count:
+      description: How many separate ranges they form.
+      type: int
+    key_ids:
+      description: Revoked key ids.
+      type: list
+      elements: str
+    extensions:
+      description: Names of the extension subsections kept in this section.
+      type: list
+      elements: str
+  sample:
+    - ca: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE8eYh3FDIyq0d7qrdkzmqvLDTbo4HMtAQz7Vn5ar0hR
+      ca_fingerprint: SHA256:3V0jHuBkGzKK9hQ0fPLqnuW7DgS+Xo/d3ID5nZ9grRE
+      serials: ["42", "1000-1999"]
+      serial_count: 1001
+      range_count: 2
+      key_ids: [alice@example.com]
+      extensions: []
+keys:
+  description: Explicitly revoked plain keys, as key lines.
+  returned: always
+  type: list
+  elements: str
+sha1_fingerprints:
+  description: Revoked SHA1 fingerprints (C(SHA1:...)).
+  returned: always
+  type: list
+  elements: str
+sha256_fingerprints:
+  description: Revoked SHA256 fingerprints (C(SHA256:...)).
+  returned: always
+  type: list
+  elements: str
+extensions:
+  description: Names of the extension sections the KRL carries.
+  returned: always
+  type: list
+  elements: str
+results:
+  description: One entry per O(keys) item, in order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    key:
+      description: The key or certificate line as given.
+      type: str
+    revoked:
+      description: Whether the KRL revokes it.
+      type: bool
+    reason:
+      description: The entry that revokes it, null when it is not revoked.
+      type: str
+  sample:
+    - key: ssh-ed25519-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29t... alice
+      revoked: true
+      reason: serial 1500 (range 1000-1999) of CA SHA256:3V0jHuBkGzKK9hQ0fPLqnuW7DgS+Xo/d3ID5nZ9grRE
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.fleetca.ssh.plugins.module_utils.certs import format_time, parse_key_or_certificate
+from ansible_collections.fleetca.ssh.plugins.module_utils.krl import describe_krl, read_krl_file
+from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", required=True),
+            keys=dict(type="list", elements="str", default=[], no_log=False),
+        ),
+        supports_check_mode=True,
+    )
+    path = module.params["path"]
+    try:
+        queried = [parse_key_or_certificate(line, "keys[%d]" % index)
+                   for index, line in enumerate(module.params["keys"])]
+        krl = read_krl_file(path)
+        if krl is None:
+            raise FleetcaError("path: %s does not exist" % path)
+    except FleetcaError as exc:
+        module.fail_json(msg=str(exc))
+    result = describe_krl(krl)
+    result["generated"] = format_time(krl.generated)
+    result["results"] = []
+    for line, key in zip(module.params["keys"], queried):
+        reason = krl.check(key)
+        result["results"].append(dict(key=line, revoked=reason is not None, reason=reason))
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()
