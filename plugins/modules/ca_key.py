@@ -17,12 +17,14 @@ description:
   - An existing key is never regenerated unless O(force=true); a missing C(.pub) is rebuilt
     from the private key.
 author:
-  - fleetca.ssh contributors
+  - fleetca.ssh contributors (@fleetca)
 attributes:
   check_mode:
     support: full
+    description: Reports whether a key would be created, and creates nothing.
   diff_mode:
     support: none
+    description: Private keys are never shown.
 options:
   path:
     description:

@@ -22,15 +22,17 @@ description:
   - Sign one certificate with the top-level options, or many in one call with O(requests)
     (one CA key load and one issuance-log transaction for the whole batch).
 author:
-  - fleetca.ssh contributors
+  - fleetca.ssh contributors (@fleetca)
 extends_documentation_fragment:
   - fleetca.ssh.ca_signer
   - ansible.builtin.files
 attributes:
   check_mode:
     support: full
+    description: Reports which certificates would be signed and why; signs, records and writes nothing.
   diff_mode:
     support: full
+    description: Shows the C(ssh-keygen -L) fields of each certificate before and after.
 options:
   store:
     description:

@@ -17,7 +17,7 @@ description:
     against a given CA public key.
   - Reads all certificate types, security-key (sk-*) certificates included.
 author:
-  - fleetca.ssh contributors
+  - fleetca.ssh contributors (@fleetca)
 attributes:
   check_mode:
     support: full
