@@ -1,0 +1,508 @@
+"""The modules through Ansible: ansible-playbook against localhost (connection local).
+
+ca_key: file modes, passphrase-protected keys that ssh-keygen reads, never a silent
+regeneration. cert: idempotence (a second run reports changed=0, batches included), the
+renew window, check and diff modes, the issuance log, and bad input: every bad input is
+a failed task whose message names the field, with no certificate written and no row
+logged, next to a twin task (the same input, corrected) that succeeds.
+"""
+
+import base64
+import json
+import os
+import pathlib
+import sqlite3
+import stat
+
+import pytest
+
+from ansible_collections.fleetca.ssh.plugins.module_utils import certs, keys, signers
+from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError, encode_mpint, encode_string
+
+PASSPHRASE = "Corr3ct-Horse-Battery-Staple-5219"
+WRONG_PASSPHRASE = "Wr0ng-Passphrase-Zebra-7713"
+
+
+def task(name, module, register=None, **args):
+    entry = {"name": name, module: args}
+    if register:
+        entry["register"] = register
+    return entry
+
+
+def cert_task(register, ignore_errors=False, **args):
+    entry = task(register, "fleetca.ssh.cert", register, **args)
+    if ignore_errors:
+        entry["ignore_errors"] = True
+    return entry
+
+
+def ca_key_task(register, **args):
+    return task(register, "fleetca.ssh.ca_key", register, **args)
+
+
+def assert_ok(play, changed=None):
+    assert play.returncode == 0, play.output
+    assert play.recap.get("failed") == 0, play.output
+    if changed is not None:
+        assert play.recap.get("changed") == changed, play.output
+
+
+def mode_of(path):
+    return stat.S_IMODE(os.stat(str(path)).st_mode)
+
+
+def read_cert(path):
+    return certs.parse_certificate(open(str(path)).read())
+
+
+def key_material(line):
+    """`TYPE BASE64` of a key line, without its comment."""
+    return " ".join(line.split()[:2])
+
+
+def store_rows(store):
+    """The issuance log's certificate rows, in insertion order."""
+    if not os.path.exists(str(store)):
+        return []
+    db = sqlite3.connect(str(store))
+    try:
+        db.row_factory = sqlite3.Row
+        rows = [dict(row) for row in db.execute("SELECT * FROM certificates ORDER BY rowid")]
+    finally:
+        db.close()
+    for row in rows:
+        row["principals"] = json.loads(row["principals"])
+    return rows
+
+
+@pytest.fixture(scope="module")
+def ca(make_key):
+    return make_key("module-ca")
+
+
+@pytest.fixture(scope="module")
+def pass_ca(make_key):
+    return make_key("module-ca-passphrase", passphrase=PASSPHRASE)
+
+
+@pytest.fixture(scope="module")
+def subjects(make_key):
+    return {
+        "ed25519": make_key("subject-ed25519"),
+        "ecdsa": make_key("subject-ecdsa", "ecdsa"),
+        "rsa": make_key("subject-rsa", "rsa"),
+    }
+
+
+# --- ca_key --------------------------------------------------------------------
+
+
+def test_ca_key_creates_private_0600_public_0644_and_second_run_changes_nothing(ansible_playbook, workdir,
+                                                                                run_cmd):
+    specs = {"ed25519": {}, "ecdsa": {"size": 384}, "rsa": {"size": 3072}}
+    tasks = [ca_key_task("ca_" + kind, path=str(workdir / ("ca_" + kind)), type=kind, comment="ca " + kind, **extra)
+             for kind, extra in specs.items()]
+    first = ansible_playbook.run(tasks)
+    assert_ok(first, changed=3)
+    snapshot = {}
+    for kind in specs:
+        path = workdir / ("ca_" + kind)
+        result = first.results["ca_" + kind]
+        assert result["changed"] is True
+        assert mode_of(path) == 0o600
+        assert mode_of(str(path) + ".pub") == 0o644
+        assert path.read_text().startswith("-----BEGIN OPENSSH PRIVATE KEY-----")
+        pub = open(str(path) + ".pub").read().strip()
+        assert pub == result["public_key"] and pub.endswith(" ca " + kind)
+        # ssh-keygen reads the private key and derives the same public key
+        derived = run_cmd(["ssh-keygen", "-y", "-f", path]).stdout.strip()
+        assert key_material(derived) == key_material(pub)
+        printed = run_cmd(["ssh-keygen", "-l", "-E", "sha256", "-f", str(path) + ".pub"]).stdout.split()
+        assert printed[1] == result["fingerprint"]
+        snapshot[kind] = (path.read_bytes(), open(str(path) + ".pub", "rb").read())
+    assert first.results["ca_ecdsa"]["key_type"] == "ecdsa-sha2-nistp384"
+    assert keys.parse_public_key(first.results["ca_rsa"]["public_key"]).bits == 3072
+
+    second = ansible_playbook.run(tasks)
+    assert_ok(second, changed=0)
+    for kind in specs:
+        path = workdir / ("ca_" + kind)
+        assert second.results["ca_" + kind]["changed"] is False
+        assert second.results["ca_" + kind]["public_key"] == first.results["ca_" + kind]["public_key"]
+        assert (path.read_bytes(), open(str(path) + ".pub", "rb").read()) == snapshot[kind]
+        assert mode_of(path) == 0o600
+
+
+def test_ca_key_passphrase_protected_key_loads_in_ssh_keygen(ansible_playbook, workdir, run_cmd):
+    path = workdir / "user_ca"
+    tasks = [ca_key_task("ca", path=str(path), passphrase=PASSPHRASE)]
+    first = ansible_playbook.run(tasks, verbosity=2)
+    assert_ok(first, changed=1)
+    assert PASSPHRASE not in first.output
+    pub = open(str(path) + ".pub").read().strip()
+    derived = run_cmd(["ssh-keygen", "-y", "-P", PASSPHRASE, "-f", path]).stdout.strip()
+    assert key_material(derived) == key_material(pub)
+    # twins: it really is encrypted, and only this passphrase opens it
+    for other in ("", WRONG_PASSPHRASE):
+        assert run_cmd(["ssh-keygen", "-y", "-P", other, "-f", path], check=False).returncode != 0
+    assert b"bcrypt" in base64.b64decode("".join(path.read_text().splitlines()[1:-1]))  # the KDF name
+    before = path.read_bytes()
+
+    second = ansible_playbook.run(tasks)
+    assert_ok(second, changed=0)
+    assert path.read_bytes() == before
+
+    # a lost .pub is rebuilt from the private key (which takes the passphrase), the key kept
+    os.unlink(str(path) + ".pub")
+    third = ansible_playbook.run(tasks)
+    assert_ok(third, changed=1)
+    assert path.read_bytes() == before
+    assert key_material(open(str(path) + ".pub").read()) == key_material(pub)
+
+
+def test_ca_key_never_regenerates_without_force(ansible_playbook, workdir):
+    path = workdir / "host_ca"
+    assert_ok(ansible_playbook.run([ca_key_task("ca", path=str(path))]), changed=1)
+    private, public = path.read_bytes(), open(str(path) + ".pub", "rb").read()
+
+    other_type = ansible_playbook.run([ca_key_task("ca", path=str(path), type="rsa")])
+    assert other_type.returncode != 0
+    message = other_type.results["ca"]["msg"]
+    assert "type" in message and "force" in message, message
+    other_comment = ansible_playbook.run([ca_key_task("ca", path=str(path), comment="renamed")])
+    assert_ok(other_comment, changed=0)
+    assert (path.read_bytes(), open(str(path) + ".pub", "rb").read()) == (private, public)
+
+    forced = ansible_playbook.run([ca_key_task("ca", path=str(path), force=True)])
+    assert_ok(forced, changed=1)
+    assert path.read_bytes() != private
+    assert key_material(open(str(path) + ".pub").read()) != key_material(public.decode())
+    assert mode_of(path) == 0o600
+
+
+def test_ca_key_check_mode_writes_nothing(ansible_playbook, workdir):
+    path = workdir / "ca"
+    play = ansible_playbook.run([ca_key_task("ca", path=str(path))], check=True)
+    assert_ok(play, changed=1)
+    assert not os.path.exists(str(path)) and not os.path.exists(str(path) + ".pub")
+
+
+# --- cert: idempotence, renewal, check and diff ---------------------------------
+
+
+def user_cert_args(ca, subject, workdir, **overrides):
+    args = dict(ca_key=ca.path, store=str(workdir / "issued.db"), type="user", public_key_path=subject.pub_path,
+                path=str(workdir / "alice-cert.pub"), principals=["alice", "ops-team"], key_id="alice@example.com",
+                valid_for="+1h", requester="laptop-alice")
+    args.update(overrides)
+    return args
+
+
+def test_cert_second_run_reports_changed_0(ansible_playbook, ca, subjects, workdir, keygen_list):
+    host_path = workdir / "web1-cert.pub"
+    tasks = [
+        cert_task("user", **user_cert_args(ca, subjects["ed25519"], workdir)),
+        cert_task("host", ca_key=ca.path, store=str(workdir / "issued.db"), type="host",
+                  public_key=subjects["ecdsa"].public_line, path=str(host_path),
+                  principals=["web1", "web1.example.com"], valid_for="+52w", renew_before="+4w", requester="web1"),
+    ]
+    first = ansible_playbook.run(tasks)
+    assert_ok(first, changed=2)
+    user_path = workdir / "alice-cert.pub"
+    for path in (user_path, host_path):
+        assert mode_of(path) == 0o644
+    user, host = read_cert(user_path), read_cert(host_path)
+    ca_public = keys.parse_public_key(ca.public_line)
+    assert user.signature_valid(ca_public) and host.signature_valid(ca_public)
+    assert (user.type_name, user.principals, user.key_id) == ("user", ["alice", "ops-team"], "alice@example.com")
+    assert (host.type_name, host.principals, host.key_id) == ("host", ["web1", "web1.example.com"], "web1")
+    assert first.results["user"]["serial"] == user.serial
+    assert first.results["user"]["certificate"] == open(str(user_path)).read().strip()
+    listing = keygen_list(user_path)
+    assert 'Key ID: "alice@example.com"' in listing and "Serial: %d" % user.serial in listing
+    contents = (user_path.read_bytes(), host_path.read_bytes())
+
+    second = ansible_playbook.run(tasks)
+    assert_ok(second, changed=0)
+    assert (user_path.read_bytes(), host_path.read_bytes()) == contents
+    for name in ("user", "host"):
+        assert second.results[name]["changed"] is False
+        assert second.results[name]["reason"] is None
+        assert second.results[name]["serial"] == first.results[name]["serial"]
+    assert len(store_rows(workdir / "issued.db")) == 2
+
+
+def test_batch_requests_three_certs_then_changed_0(ansible_playbook, ca, subjects, workdir, keygen_list):
+    requests = [dict(type="host", public_key=subjects[kind].public_line, path=str(workdir / ("%s-cert.pub" % kind)),
+                     principals=["web-%s" % kind, "web-%s.example.com" % kind], valid_for="+52w",
+                     renew_before="+4w", requester="web-%s" % kind)
+                for kind in ("ed25519", "ecdsa", "rsa")]
+    tasks = [cert_task("batch", ca_key=ca.path, store=str(workdir / "issued.db"), requests=requests)]
+    first = ansible_playbook.run(tasks)
+    assert_ok(first, changed=1)
+    entries = first.results["batch"]["certificates"]
+    assert [e["changed"] for e in entries] == [True, True, True]
+    serials = [e["serial"] for e in entries]
+    assert len(set(serials)) == 3 and 0 not in serials
+    for kind, entry in zip(("ed25519", "ecdsa", "rsa"), entries):
+        path = workdir / ("%s-cert.pub" % kind)
+        cert = read_cert(path)
+        assert cert.serial == entry["serial"] and entry["path"] == str(path)
+        assert cert.principals == ["web-%s" % kind, "web-%s.example.com" % kind]
+        assert cert.public_key == keys.parse_public_key(subjects[kind].public_line)
+        assert cert.key_type == certs.cert_type_name(cert.public_key.key_type)
+        assert "Type: %s host certificate" % cert.key_type in keygen_list(path)
+    contents = [open(e["path"], "rb").read() for e in entries]
+
+    second = ansible_playbook.run(tasks)
+    assert_ok(second, changed=0)
+    assert [e["changed"] for e in second.results["batch"]["certificates"]] == [False, False, False]
+    assert [e["serial"] for e in second.results["batch"]["certificates"]] == serials
+    assert [open(e["path"], "rb").read() for e in entries] == contents
+    assert len(store_rows(workdir / "issued.db")) == 3
+
+
+def test_cert_inside_the_renew_window_is_resigned(ansible_playbook, ca, subjects, workdir):
+    path = workdir / "alice-cert.pub"
+    first = ansible_playbook.run([cert_task("sign", **user_cert_args(ca, subjects["ed25519"], workdir))])
+    assert_ok(first, changed=1)
+    signed = path.read_bytes()
+    # an hour left: a 30 minute window keeps it, a 2 hour window (longer than the validity) re-signs it
+    second = ansible_playbook.run([
+        cert_task("outside", **user_cert_args(ca, subjects["ed25519"], workdir, renew_before="30m")),
+        cert_task("inside", **user_cert_args(ca, subjects["ed25519"], workdir, renew_before="+2h")),
+    ])
+    assert_ok(second, changed=1)
+    assert second.results["outside"]["changed"] is False
+    assert second.results["inside"]["changed"] is True
+    assert second.results["inside"]["reason"] == "inside the renew window"
+    assert second.results["inside"]["serial"] > first.results["sign"]["serial"]
+    assert path.read_bytes() != signed
+    assert read_cert(path).serial == second.results["inside"]["serial"]
+    assert len(store_rows(workdir / "issued.db")) == 2
+
+
+def test_check_mode_writes_nothing_and_reports_changed(ansible_playbook, ca, subjects, workdir):
+    path, store = workdir / "alice-cert.pub", workdir / "issued.db"
+    tasks = [cert_task("sign", **user_cert_args(ca, subjects["ed25519"], workdir))]
+    check_new = ansible_playbook.run(tasks, check=True)
+    assert_ok(check_new, changed=1)
+    assert check_new.results["sign"]["reason"] == "no certificate yet"
+    assert not os.path.exists(str(path))
+    assert store_rows(store) == []
+
+    assert_ok(ansible_playbook.run(tasks), changed=1)
+    signed, rows = path.read_bytes(), store_rows(store)
+    check = ansible_playbook.run([
+        cert_task("same", **user_cert_args(ca, subjects["ed25519"], workdir)),
+        cert_task("renew", **user_cert_args(ca, subjects["ed25519"], workdir, renew_before="+2h")),
+    ], check=True)
+    assert_ok(check, changed=1)
+    assert check.results["same"]["changed"] is False
+    assert check.results["renew"]["changed"] is True
+    assert check.results["renew"]["reason"] == "inside the renew window"
+    assert path.read_bytes() == signed
+    assert store_rows(store) == rows
+
+
+def test_diff_mode_shows_fields_before_and_after(ansible_playbook, ca, subjects, workdir):
+    args = user_cert_args(ca, subjects["ed25519"], workdir, principals=["alice"])
+    first = ansible_playbook.run([cert_task("sign", **args)], diff=True)
+    assert_ok(first, changed=1)
+    assert first.results["sign"]["diff"]["before"] == ""
+    assert "Principals: alice\n" in first.results["sign"]["diff"]["after"]
+    old_serial = first.results["sign"]["serial"]
+
+    args.update(principals=["alice", "bob"], key_id="alice+bob")
+    second = ansible_playbook.run([cert_task("sign", **args)], diff=True)
+    assert_ok(second, changed=1)
+    diff = second.results["sign"]["diff"]
+    new_serial = second.results["sign"]["serial"]
+    for text, principals, key_id, serial in ((diff["before"], "alice", "alice@example.com", old_serial),
+                                             (diff["after"], "alice, bob", "alice+bob", new_serial)):
+        assert "Type: ssh-ed25519-cert-v01@openssh.com user certificate" in text, text
+        assert "Principals: %s\n" % principals in text, text
+        assert 'Key ID: "%s"' % key_id in text, text
+        assert "Serial: %d\n" % serial in text, text
+        assert "Signing CA: ssh-ed25519 %s" % keys.parse_public_key(ca.public_line).fingerprint in text, text
+    # the diff is what ansible-playbook --diff prints
+    assert "+Principals: alice, bob" in second.output and "-Principals: alice" in second.output, second.output
+
+    renew = dict(args, renew_before="+2h")
+    check = ansible_playbook.run([cert_task("sign", **renew)], check=True, diff=True)
+    assert_ok(check, changed=1)
+    assert "Serial: %d" % new_serial in check.results["sign"]["diff"]["before"]
+    assert "to be signed: inside the renew window" in check.results["sign"]["diff"]["after"]
+
+
+def test_issuance_log_has_one_row_per_certificate(ansible_playbook, ca, subjects, workdir):
+    store = workdir / "issued.db"
+    requests = [dict(type="host", public_key=subjects[kind].public_line, path=str(workdir / ("%s-cert.pub" % kind)),
+                     principals=[kind + ".example.com"], key_id="host-" + kind, valid_for="+52w",
+                     requester="web-" + kind) for kind in ("ecdsa", "rsa")]
+    tasks = [
+        cert_task("user", **user_cert_args(ca, subjects["ed25519"], workdir)),
+        cert_task("batch", ca_key=ca.path, store=str(store), requests=requests),
+        cert_task("fixed", **user_cert_args(ca, subjects["ecdsa"], workdir, path=str(workdir / "fixed-cert.pub"),
+                                            principals=["bob"], key_id="bob-fixed", serial=50000,
+                                            requester="laptop-bob")),
+        cert_task("after", **user_cert_args(ca, subjects["rsa"], workdir, path=str(workdir / "after-cert.pub"),
+                                            principals=["carol"], key_id="carol", requester=None)),
+    ]
+    tasks[-1]["fleetca.ssh.cert"].pop("requester")
+    play = ansible_playbook.run(tasks)
+    assert_ok(play, changed=4)
+    paths = [workdir / "alice-cert.pub", workdir / "ecdsa-cert.pub", workdir / "rsa-cert.pub",
+             workdir / "fixed-cert.pub", workdir / "after-cert.pub"]
+    requesters = ["laptop-alice", "web-ecdsa", "web-rsa", "laptop-bob", None]
+    rows = store_rows(store)
+    assert len(rows) == 5
+    ca_public = keys.parse_public_key(ca.public_line)
+    for row, path, requester in zip(rows, paths, requesters):
+        cert = read_cert(path)
+        assert row["serial"] == cert.serial
+        assert row["key_id"] == cert.key_id
+        assert row["principals"] == cert.principals
+        assert row["cert_type"] == cert.type_name
+        assert row["requester"] == requester
+        assert (row["valid_after"], row["valid_before"]) == (cert.valid_after, cert.valid_before)
+        assert row["subject_fingerprint"] == cert.public_key.fingerprint
+        assert row["ca_fingerprint"] == ca_public.fingerprint
+        assert key_material(row["certificate"]) == key_material(cert.to_line())
+    serials = [row["serial"] for row in rows]
+    assert 0 not in serials
+    assert serials == sorted(set(serials)), serials  # unique and increasing in issue order
+    assert serials[3:] == [50000, 50001]  # an explicit serial moves the allocator past it
+
+    again = ansible_playbook.run(tasks)
+    assert_ok(again, changed=0)
+    assert len(store_rows(store)) == 5
+
+
+# --- bad input --------------------------------------------------------------------
+
+def dss_line():
+    """An ssh-dss key line (DSA: parsed by OpenSSH, not signable here)."""
+    blob = encode_string("ssh-dss") + b"".join(encode_mpint(v) for v in (2 ** 1023 + 1, 2 ** 159 + 7, 2, 5))
+    return "ssh-dss %s dsa-key" % base64.b64encode(blob).decode()
+
+
+def bad_input_cases(subject_line, cert_line, workdir):
+    """name -> (bad overrides, twin overrides, substrings the failure message must contain)."""
+    key_type, encoded = subject_line.split()[:2]
+    blob = base64.b64decode(encoded)
+    return {
+        "malformed-key-line": (dict(public_key="ssh-ed25519"), {}, ["public_key", "TYPE BASE64"]),
+        "truncated-base64": (dict(public_key="%s %s" % (key_type, encoded[:-3])), {},
+                             ["public_key", "base64"]),
+        "truncated-key-blob": (dict(public_key="%s %s" % (key_type, base64.b64encode(blob[:-8]).decode())), {},
+                               ["public_key", "malformed"]),
+        "unsupported-key-type": (dict(public_key=dss_line()), {}, ["public_key", "ssh-dss"]),
+        "certificate-as-public-key": (dict(public_key=cert_line), {}, ["public_key", "certificate"]),
+        "missing-public-key-path": (dict(public_key=None, public_key_path=str(workdir / "nowhere.pub")), {},
+                                    ["public_key_path", "does not exist"]),
+        "newline-in-principal": (dict(principals=["alice\nroot"]), dict(principals=["alice", "root"]),
+                                 ["principals", "\\n"]),
+        "comma-in-principal": (dict(principals=["alice,root"]), dict(principals=["alice", "root"]),
+                               ["principals", "','"]),
+        "serial-0": (dict(serial=0), dict(serial=77000), ["serial"]),
+        "valid-to-before-valid-from": (dict(valid_from="20300101", valid_to="20290101", valid_for=None),
+                                       dict(valid_from="20290101", valid_to="20300101", valid_for=None),
+                                       ["valid_to", "valid_from"]),
+        "bad-valid-for": (dict(valid_for="+52x"), dict(valid_for="+52w"), ["valid_for", "+52x"]),
+        "unknown-critical-option": (dict(critical_options={"no-such-option": "yes"}),
+                                    dict(critical_options={"force-command": "/bin/true"}),
+                                    ["critical_options", "no-such-option"]),
+        "host-cert-with-critical-options": (dict(type="host", critical_options={"force-command": "/bin/true"}),
+                                            dict(type="host"), ["critical_options"]),
+        "cert-path-in-missing-directory": (dict(path=str(workdir / "missing" / "dir" / "cert.pub")), {},
+                                           ["path", "does not exist"]),
+        "user-cert-without-principals": (dict(principals=[]), dict(principals=[], allow_any_principal=True),
+                                         ["principals", "allow_any_principal"]),
+    }
+
+
+def _register_name(case, suffix):
+    return "r_%s_%s" % (case.replace("-", "_"), suffix)
+
+
+@pytest.fixture(scope="module")
+def bad_input_play(ansible_runner, tmp_path_factory, ca, subjects, sign_cert):
+    """One playbook: every bad input (ignore_errors) and its twin; run once for the module."""
+    workdir = tmp_path_factory.mktemp("bad-input")
+    cert_line = sign_cert(ca, subjects["rsa"], principals=["x"]).to_line()
+    cases = bad_input_cases(subjects["ed25519"].public_line, cert_line, workdir)
+    tasks, paths = [], {}
+    for case, (bad, good, _expected) in sorted(cases.items()):
+        for suffix, overrides in (("bad", bad), ("twin", good)):
+            args = dict(ca_key=ca.path, store=str(workdir / "issued.db"), type="user",
+                        public_key=subjects["ed25519"].public_line, path=str(workdir / ("%s-%s-cert.pub" % (case, suffix))),
+                        principals=["alice"], key_id="%s-%s" % (case, suffix), valid_for="+1h")
+            args.update(overrides)
+            args = dict((k, v) for k, v in args.items() if v is not None)
+            paths[case, suffix] = args["path"]
+            tasks.append(cert_task(_register_name(case, suffix), ignore_errors=(suffix == "bad"), **args))
+    play = ansible_runner(workdir / "ansible").run(tasks)
+    return play, cases, paths, store_rows(workdir / "issued.db")
+
+
+BAD_INPUT_CASES = sorted(bad_input_cases("ssh-ed25519 AAAA", "x", pathlib.Path("/")))
+
+
+@pytest.mark.parametrize("case", BAD_INPUT_CASES)
+def test_bad_input_fails_clearly_and_writes_nothing(bad_input_play, case):
+    play, cases, paths, rows = bad_input_play
+    assert play.returncode == 0, play.output  # only ignored failures
+    _bad, _good, expected = cases[case]
+    bad = play.results[_register_name(case, "bad")]
+    twin = play.results[_register_name(case, "twin")]
+    assert bad["failed"] is True, bad
+    for text in expected:
+        assert text in bad["msg"], (text, bad["msg"])
+    assert "Traceback" not in bad["msg"] and "module_stderr" not in bad, bad
+    assert not os.path.exists(paths[case, "bad"])
+    assert [row for row in rows if row["key_id"] == "%s-bad" % case] == []
+    # the twin, the same input corrected, went through: the failure is about the field
+    assert twin.get("failed") is not True, twin
+    assert twin["changed"] is True
+    assert os.path.exists(paths[case, "twin"])
+    assert [row["key_id"] for row in rows if row["key_id"] == "%s-twin" % case] == ["%s-twin" % case]
+
+
+def test_bad_input_play_summary(bad_input_play):
+    """Every bad task failed and was ignored; nothing else failed; one row per twin."""
+    play, cases, _paths, rows = bad_input_play
+    assert play.recap["ignored"] == len(cases), play.output
+    assert play.recap["failed"] == 0, play.output
+    assert sorted(row["key_id"] for row in rows) == sorted("%s-twin" % case for case in cases)
+
+
+def test_wrong_passphrase_fails_without_leaking_it(ansible_playbook, pass_ca, subjects, workdir):
+    store = workdir / "issued.db"
+    common = dict(ca_key=pass_ca.path, store=str(store), type="user", public_key=subjects["ed25519"].public_line,
+                  principals=["alice"], valid_for="+1h")
+    tasks = [
+        cert_task("bad", ignore_errors=True, ca_key_passphrase=WRONG_PASSPHRASE, key_id="wrong-passphrase",
+                  path=str(workdir / "bad-cert.pub"), **common),
+        cert_task("twin", ca_key_passphrase=PASSPHRASE, key_id="right-passphrase",
+                  path=str(workdir / "twin-cert.pub"), **common),
+    ]
+    play = ansible_playbook.run(tasks, verbosity=3)
+    assert play.returncode == 0, play.output
+    assert play.recap["ignored"] == 1, play.output
+    message = play.results["bad"]["msg"]
+    assert "ca_key_passphrase" in message and "wrong passphrase" in message, message
+    assert WRONG_PASSPHRASE not in message
+    assert not os.path.exists(str(workdir / "bad-cert.pub"))
+    assert play.results["twin"]["changed"] is True and os.path.exists(str(workdir / "twin-cert.pub"))
+    assert [row["key_id"] for row in store_rows(store)] == ["right-passphrase"]
+    # nowhere in the whole -vvv output, nor in the registered results
+    dumped = json.dumps(play.results)
+    for secret in (WRONG_PASSPHRASE, PASSPHRASE):
+        assert secret not in play.output
+        assert secret not in dumped
+    # the engine's own message, before Ansible's no_log masking, does not carry it either
+    with pytest.raises(FleetcaError) as raised:
+        signers.load_private_key(pass_ca.path, WRONG_PASSPHRASE)
+    assert WRONG_PASSPHRASE not in str(raised.value) and "wrong passphrase" in str(raised.value)
