@@ -467,7 +467,10 @@ def sign_jobs(signer, jobs, store_path):
 
 def write_certificates(module, jobs):
     mode = module.params["mode"]
-    mode = int(mode, 8) if isinstance(mode, str) else (mode if mode is not None else 0o644)
+    if isinstance(mode, str):
+        # octal text as is; a symbolic mode (u=rw,go=r) is applied by file_attributes_changed
+        mode = int(mode, 8) if mode.isdigit() and all(c in "01234567" for c in mode) else None
+    mode = 0o644 if mode is None else mode
     for job in jobs:
         if job.path and job.certificate is not None:
             files.write_atomic(job.path, (job.certificate.to_line(job.comment) + "\n").encode("utf-8"), mode)

@@ -12,7 +12,8 @@ Everything here is generic; test modules build their scenarios from it.
 - `sshd(...)`: module-scoped factory starting a real `/usr/sbin/sshd -D -e -f CONFIG` on a
   free 127.0.0.1 port with its own host keys and config; `sshd.prepare(...)` makes one
   without starting it (to sign its host keys first). Stopped at the end of the module.
-- `ssh_login(server, key, cert, ...)`: run the real ssh client against such a server.
+- `ssh(server, key, cert, ...)`: run the real ssh client against such a server.
+- `ssh_agent(*keypairs)`: module-scoped factory of real ssh-agents holding those keys.
 - `ansible_playbook`: run a playbook (a list of tasks) against localhost with the
   collection under test; returns rc, output, the PLAY RECAP and every task's result.
 
@@ -455,6 +456,49 @@ def sshd(tmp_path_factory):
     if os.geteuid() != 0:
         pytest.fail("the sshd interop tests run as root (sshd needs it)", pytrace=False)
     factory = SshdFactory(tmp_path_factory)
+    yield factory
+    factory.stop_all()
+
+
+# --- ssh-agent --------------------------------------------------------------------
+
+
+class SshAgentFactory:
+    """`ssh_agent(*keypairs)` starts `ssh-agent -D -a SOCK` holding those keys; returns SOCK."""
+
+    def __init__(self):
+        self._agents = []
+
+    def __call__(self, *keypairs, timeout=10):
+        directory = tempfile.mkdtemp(prefix="fleetca-agent-")  # short: sun_path is 108 bytes
+        sock = os.path.join(directory, "agent.sock")
+        process = subprocess.Popen(["ssh-agent", "-D", "-a", sock], stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._agents.append((process, directory))
+        deadline = time.time() + timeout
+        while not os.path.exists(sock):
+            if process.poll() is not None or time.time() > deadline:
+                raise AssertionError("ssh-agent did not create %s" % sock)
+            time.sleep(0.02)
+        env = dict(os.environ, SSH_AUTH_SOCK=sock)
+        for pair in keypairs:
+            if pair.passphrase:
+                raise ValueError("ssh_agent loads unencrypted keys only (ssh-add asks a tty)")
+            run(["ssh-add", pair.path], env=env)
+        return sock
+
+    def stop_all(self):
+        for process, directory in self._agents:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(10)
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def ssh_agent():
+    """Factory of real ssh-agents for a test module; all stopped when the module ends."""
+    factory = SshAgentFactory()
     yield factory
     factory.stop_all()
 

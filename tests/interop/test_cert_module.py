@@ -263,6 +263,20 @@ def test_batch_requests_three_certs_then_changed_0(ansible_playbook, ca, subject
     assert len(store_rows(workdir / "issued.db")) == 3
 
 
+def test_cert_file_mode_octal_and_symbolic(ansible_playbook, ca, subjects, workdir):
+    tasks = [
+        cert_task("octal", **user_cert_args(ca, subjects["ed25519"], workdir, path=str(workdir / "octal-cert.pub"),
+                                            mode="0600")),
+        cert_task("symbolic", **user_cert_args(ca, subjects["ecdsa"], workdir,
+                                               path=str(workdir / "symbolic-cert.pub"), mode="u=rw,g=r,o=")),
+    ]
+    first = ansible_playbook.run(tasks)
+    assert_ok(first, changed=2)
+    assert mode_of(workdir / "octal-cert.pub") == 0o600
+    assert mode_of(workdir / "symbolic-cert.pub") == 0o640
+    assert_ok(ansible_playbook.run(tasks), changed=0)
+
+
 def test_cert_inside_the_renew_window_is_resigned(ansible_playbook, ca, subjects, workdir):
     path = workdir / "alice-cert.pub"
     first = ansible_playbook.run([cert_task("sign", **user_cert_args(ca, subjects["ed25519"], workdir))])
