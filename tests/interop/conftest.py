@@ -41,7 +41,9 @@ from ansible_collections.fleetca.ssh.plugins.module_utils import wire as _wire
 
 SSHD = "/usr/sbin/sshd"
 LOOPBACK = "127.0.0.1"
-LOGIN_USER = "fleetca-alice"
+# One login account per test session (several sessions may run at once on one machine).
+LOGIN_USER_PREFIX = "fleetca-t"
+LOGIN_USER = "%s%d" % (LOGIN_USER_PREFIX, os.getpid())
 PRIVSEP_DIR = "/run/sshd"
 
 # --- locations ---------------------------------------------------------------
@@ -54,7 +56,7 @@ def collections_root():
     ansible_collections/fleetca/ssh to the work tree, and Ansible must see that path.
     """
     path = os.path.abspath(_wire.__file__)  # .../ansible_collections/fleetca/ssh/plugins/module_utils/wire.py
-    for _ in range(6):
+    for dummy in range(6):
         path = os.path.dirname(path)
     if not os.path.isdir(os.path.join(path, "ansible_collections", "fleetca", "ssh")):
         raise RuntimeError("cannot locate the collections root of %s" % _wire.__file__)
@@ -77,7 +79,7 @@ def run(args, check=True, **kwargs):
     kwargs.setdefault("capture_output", True)
     kwargs.setdefault("text", True)
     kwargs.setdefault("timeout", 120)
-    result = subprocess.run([str(a) for a in args], **kwargs)
+    result = subprocess.run([str(a) for a in args], check=False, **kwargs)
     if check and result.returncode != 0:
         raise AssertionError("%s exited %d\nstdout:\n%s\nstderr:\n%s"
                              % (" ".join(map(str, args)), result.returncode, result.stdout, result.stderr))
@@ -210,23 +212,31 @@ def run_cmd():
 # --- a login account ----------------------------------------------------------
 
 
+def _remove_stale_login_users():
+    """Accounts left by sessions that died before their teardown (their pid is gone)."""
+    for entry in pwd.getpwall():
+        match = re.match(r"^%s(\d+)$" % re.escape(LOGIN_USER_PREFIX), entry.pw_name)
+        if match and entry.pw_name != LOGIN_USER and not os.path.exists("/proc/%s" % match.group(1)):
+            run(["userdel", "--remove", entry.pw_name], check=False)
+
+
 @pytest.fixture(scope="session")
 def login_user():
-    """A real local account for logins, created for the session (removed at its end if we made it).
+    """A real local account for logins (`fleetca-tPID`), created for the session and removed after.
 
     Not root: root's shadow entry may be locked ('!'), which sshd with UsePAM no refuses.
     The password field is '*' (no password, not locked), the shell /bin/sh.
     """
     if os.geteuid() != 0:
         pytest.fail("the sshd interop tests run as root (sshd needs it)", pytrace=False)
-    created = False
+    _remove_stale_login_users()
     try:
         pwd.getpwnam(LOGIN_USER)
     except KeyError:
         run(["useradd", "--create-home", "--shell", "/bin/sh", "--password", "*", LOGIN_USER])
-        created = True
-    yield LOGIN_USER
-    if created:
+    try:
+        yield LOGIN_USER
+    finally:
         run(["userdel", "--remove", LOGIN_USER], check=False)
 
 
@@ -512,6 +522,7 @@ class LoginResult(collections.namedtuple("LoginResult", "returncode stdout stder
         """Everything about the login, for assertion messages."""
         return "ssh exited %d from %s\nstdout:\n%s\nstderr:\n%s\nsshd log:\n%s" % (
             self.returncode, self.source, self.stdout, self.stderr, self.server_log)
+
 
 _CONNECTION_END = r"(Disconnected from|Connection closed by|Received disconnect from|Connection reset by)"
 
