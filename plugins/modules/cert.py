@@ -516,9 +516,8 @@ def main():
     finally:
         if signer is not None:
             signer.close()
-    changed = bool(pending)
-    if not module.check_mode:
-        changed = file_attributes_changed(module, jobs) or changed
+    # in check mode, set_fs_attributes_if_different only reports what it would change
+    changed = file_attributes_changed(module, jobs) or bool(pending)
     result = dict(changed=changed)
     if module._diff:
         result["diff"] = diff_of(jobs)

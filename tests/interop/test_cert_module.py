@@ -275,6 +275,14 @@ def test_cert_file_mode_octal_and_symbolic(ansible_playbook, ca, subjects, workd
     assert mode_of(workdir / "octal-cert.pub") == 0o600
     assert mode_of(workdir / "symbolic-cert.pub") == 0o640
     assert_ok(ansible_playbook.run(tasks), changed=0)
+    # only the mode drifted: check mode predicts the change without making it, a real run fixes it
+    os.chmod(str(workdir / "octal-cert.pub"), 0o644)
+    check = ansible_playbook.run(tasks, check=True)
+    assert_ok(check, changed=1)
+    assert check.results["octal"]["changed"] is True and check.results["symbolic"]["changed"] is False
+    assert mode_of(workdir / "octal-cert.pub") == 0o644
+    assert_ok(ansible_playbook.run(tasks), changed=1)
+    assert mode_of(workdir / "octal-cert.pub") == 0o600
 
 
 def test_cert_inside_the_renew_window_is_resigned(ansible_playbook, ca, subjects, workdir):
