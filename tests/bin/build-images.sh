@@ -101,10 +101,11 @@ image_recipe() {
 
 unmount_under() {
     # Unmount anything debootstrap may have left mounted below the rootfs (deepest first).
-    local root=$1 mnt
-    for mnt in $(awk -v r="$root" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r); do
-        umount -l "$mnt" 2>/dev/null || true
-    done
+    local root=$1
+    awk -v r="$root" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r |
+        while IFS= read -r mnt; do
+            umount -l "$mnt" 2>/dev/null || true
+        done
 }
 
 build_one() {

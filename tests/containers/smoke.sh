@@ -83,7 +83,7 @@ for v in "${VERSIONS[@]}"; do
         bad "debian $v: python3-apt missing"
     fi
     mode=$(docker exec "$c" stat -c %a /root/.ssh 2>&1 || true)
-    [ "$mode" = 700 ] && ok "debian $v: /root/.ssh is 0700" || bad "debian $v: /root/.ssh mode '$mode'"
+    if [ "$mode" = 700 ]; then ok "debian $v: /root/.ssh is 0700"; else bad "debian $v: /root/.ssh mode '$mode'"; fi
     if docker exec "$c" grep -qs '^Include /etc/ssh/ssh_config.d/\*.conf' /etc/ssh/ssh_config; then
         ok "debian $v: /etc/ssh/ssh_config includes ssh_config.d/*.conf"
     else
