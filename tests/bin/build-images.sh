@@ -118,6 +118,8 @@ build_one() {
         return 0
     fi
     start=$(date +%s)
+    local old_id
+    old_id=$(docker image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
     tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/fleetca-rootfs-$ver.XXXXXX")
     # shellcheck disable=SC2064
     trap "unmount_under '$tmp'; rm -rf --one-file-system '$tmp'" EXIT
@@ -148,6 +150,10 @@ build_one() {
     unmount_under "$tmp"
     rm -rf --one-file-system "$tmp"
     trap - EXIT
+    # Drop the image this one replaces (kept if a container still uses it).
+    if [ -n "$old_id" ] && [ "$old_id" != "$(docker image inspect --format '{{.Id}}' "$tag")" ]; then
+        docker rmi "$old_id" >/dev/null 2>&1 || true
+    fi
     say "$tag: built in $(($(date +%s) - start)) s, $(docker image inspect --format '{{.Size}}' "$tag" | awk '{ printf "%.0f MB", $1 / 1e6 }')"
 }
 
