@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite needs, only those that are missing:
-#   openssh-server openssh-client docker.io debootstrap
+#   openssh-server openssh-client docker.io debootstrap shellcheck
+# (shellcheck: for ansible-test's shellcheck sanity test)
 # (extra names on the command line are added to that list), and python3-venv when
 # $PYTHON (python3) cannot bootstrap pip with ensurepip, as Debian's own python3 cannot
 # without it: `make venv` and ansible-test's sanity venvs need it.
@@ -15,7 +16,7 @@
 #   here: tests/bin/start-docker.sh starts dockerd itself.
 set -euo pipefail
 
-PACKAGES=(openssh-server openssh-client docker.io debootstrap "$@")
+PACKAGES=(openssh-server openssh-client docker.io debootstrap shellcheck "$@")
 PYTHON=${PYTHON:-python3}
 if command -v "$PYTHON" >/dev/null 2>&1 && ! "$PYTHON" -m ensurepip --version >/dev/null 2>&1; then
     PACKAGES+=(python3-venv)
