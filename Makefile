@@ -119,8 +119,9 @@ sanity: install
 	cd $(INSTALLED) && ANSIBLE_TEST_CONTENT_ROOT=$(INSTALLED) $(BIN)/ansible-test sanity --color no --python $(SANITY_PYTHON) \
 		$(addprefix --skip-test ,$(SANITY_SKIP)) $(SANITY_ARGS)
 
-lint: venv
-	$(BIN)/ansible-lint
+# Against the work tree; FQCN references (fleetca.ssh.*) resolve to the installed copy.
+lint: install
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/ansible-lint
 
 # The demo uses the installed collection (.build/collections) and the venv's tools.
 demo: install
