@@ -1,0 +1,220 @@
+"""fleetca.ssh.krl and fleetca.ssh.krl_info through Ansible (ansible-playbook, localhost).
+
+Idempotence and versions, check and diff modes, un-revoking by splitting ranges,
+anti-rollback, the issuance log selectors, bad input (each a failed task naming
+the field, with nothing written and an existing file untouched), and a real sshd
+that refuses a revoked certificate and accepts it again once un-revoked.
+"""
+
+import os
+import stat
+
+import pytest
+
+from ansible_collections.fleetca.ssh.plugins.module_utils import krl
+from ansible_collections.fleetca.ssh.plugins.module_utils.store import IssuanceLog
+
+
+def krl_task(register, ignore_errors=False, check_mode=None, **args):
+    entry = {"name": register, "fleetca.ssh.krl": args, "register": register}
+    if ignore_errors:
+        entry["ignore_errors"] = True
+    if check_mode is not None:
+        entry["check_mode"] = check_mode
+    return entry
+
+
+def info_task(register, **args):
+    return {"name": register, "fleetca.ssh.krl_info": args, "register": register}
+
+
+def assert_ok(play):
+    assert play.returncode == 0, play.output
+    assert play.recap.get("failed") == 0, play.output
+
+
+def read(path):
+    with open(str(path), "rb") as handle:
+        return handle.read()
+
+
+def keygen_revoked(run_cmd, krl_path, cert_path):
+    result = run_cmd(["ssh-keygen", "-Q", "-f", krl_path, cert_path], check=False)
+    assert result.returncode in (0, 1), result.stderr
+    return result.returncode == 1
+
+
+@pytest.fixture(scope="module")
+def ca(make_key):
+    return make_key("krl-module-ca")
+
+
+@pytest.fixture(scope="module")
+def subject(make_key):
+    return make_key("krl-module-subject")
+
+
+def test_revoke_idempotence_versions_and_info(ansible_playbook, workdir, ca, subject, sign_cert, run_cmd):
+    path = str(workdir / "revoked.krl")
+    cert42 = sign_cert(ca, subject, serial=42, key_id="c42", path=workdir / "c42-cert.pub")
+    cert60 = sign_cert(ca, subject, serial=60, key_id="c60", path=workdir / "c60-cert.pub")
+    common = dict(path=path, ca_public_key=ca.pub_path)
+    play = ansible_playbook.run([
+        krl_task("first", serials=[5, "40-50"], key_ids=["bob"], comment="fleet", **common),
+        krl_task("again", serials=["40-50", 5], key_ids=["bob"], comment="fleet", **common),
+        krl_task("split", serials=["45"], state="absent", **common),
+        krl_task("unchanged_absent", serials=["45", "1000-2000"], state="absent", **common),
+        info_task("info", path=path, keys=[cert42.to_line(), cert60.to_line(), subject.public_line]),
+    ])
+    assert_ok(play)
+    first, again, split, unchanged, info = (play.results[n] for n in
+                                            ("first", "again", "split", "unchanged_absent", "info"))
+    fp = cert42.signature_key.fingerprint
+    assert first["changed"] and first["krl_version"] == 1 and first["previous_version"] is None
+    assert first["added"] == ["serial 5 of CA %s" % fp, "serials 40-50 of CA %s" % fp, 'key id "bob" of CA %s' % fp]
+    assert not again["changed"] and again["krl_version"] == 1 and again["added"] == []
+    assert split["changed"] and split["krl_version"] == 2 and split["removed"] == ["serial 45 of CA %s" % fp]
+    assert not unchanged["changed"] and unchanged["krl_version"] == 2
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
+    assert info["krl_version"] == 2 and info["comment"] == "fleet"
+    assert info["certificates"][0]["serials"] == ["5", "40-44", "46-50"]
+    assert info["certificates"][0]["key_ids"] == ["bob"]
+    assert [r["revoked"] for r in info["results"]] == [True, False, False]
+    assert info["results"][0]["reason"] == "serial 42 (range 40-44) of CA %s" % fp
+    assert keygen_revoked(run_cmd, path, workdir / "c42-cert.pub")
+    assert not keygen_revoked(run_cmd, path, workdir / "c60-cert.pub")
+
+
+def test_check_and_diff_modes_write_nothing(ansible_playbook, workdir, ca):
+    path = workdir / "revoked.krl"
+    play = ansible_playbook.run([
+        krl_task("would_create", check_mode=True, path=str(path), serials=[7], ca_public_key=ca.public_line),
+    ], diff=True)
+    assert_ok(play)
+    result = play.results["would_create"]
+    assert result["changed"] and result["krl_version"] == 1 and not path.exists()
+    assert "+serial 7 of CA" in play.output and "(no file)" in play.output
+    path.write_bytes(krl.Krl(version=9).to_bytes())
+    before = read(path)
+    play = ansible_playbook.run([
+        krl_task("would_add", path=str(path), serials=["1-3"], key_ids=["x"]),
+    ], check=True, diff=True)
+    assert_ok(play)
+    result = play.results["would_add"]
+    assert result["changed"] and result["krl_version"] == 10 and result["previous_version"] == 9
+    assert result["added"] == ["serials 1-3 of any CA", 'key id "x" of any CA']
+    assert read(path) == before
+    assert "+serials 1-3 of any CA" in play.output
+
+
+def test_anti_rollback(ansible_playbook, workdir):
+    path = workdir / "revoked.krl"
+    path.write_bytes(krl.Krl(version=50).to_bytes())
+    before = read(path)
+    play = ansible_playbook.run([
+        krl_task("lower", ignore_errors=True, path=str(path), serials=[1], krl_version=49),
+        krl_task("equal_changed", ignore_errors=True, path=str(path), serials=[1], krl_version=50),
+        krl_task("pinned", path=str(path), serials=[1], krl_version=60),
+    ])
+    assert play.results["lower"]["failed"]
+    assert "refusing to roll it back" in play.results["lower"]["msg"]
+    assert "needs a higher version" in play.results["equal_changed"]["msg"]
+    assert play.results["pinned"]["krl_version"] == 60
+    assert krl.parse_krl(read(path)).version == 60 and before != read(path)
+
+
+def test_issued_selectors_revoke_from_the_log(ansible_playbook, workdir, ca, make_key, subject, sign_cert, run_cmd):
+    other_ca = make_key("krl-module-other-ca")
+    store = str(workdir / "issued.db")
+    signed = {
+        "web": sign_cert(ca, subject, cert_type="host", principals=["web.example"], key_id="web", serial=11,
+                         path=workdir / "web-cert.pub"),
+        "alice": sign_cert(ca, subject, principals=["alice", "ops"], key_id="alice@x", serial=12,
+                           path=workdir / "alice-cert.pub"),
+        "alice_other": sign_cert(other_ca, subject, principals=["alice"], key_id="alice@x", serial=12,
+                                 path=workdir / "alice_other-cert.pub"),
+        "bob": sign_cert(ca, subject, principals=["bob"], key_id="bob@x", serial=13, path=workdir / "bob-cert.pub"),
+    }
+    log = IssuanceLog(store)
+    log.record([(signed["web"], "web1"), (signed["alice"], "laptop"), (signed["alice_other"], "laptop"),
+                (signed["bob"], "laptop")])
+    log.close()
+    path = str(workdir / "revoked.krl")
+    play = ansible_playbook.run([
+        krl_task("by_host", path=path, store=store, issued=[{"host": "web1"}]),
+        krl_task("by_principal_one_ca", path=path, store=store, issued=[{"principal": "alice"}],
+                 ca_public_key=ca.pub_path),
+        krl_task("typo", ignore_errors=True, path=path, store=store, issued=[{"host": "web01"}]),
+        krl_task("two_fields", ignore_errors=True, path=path, store=store, issued=[{"host": "web1", "key_id": "x"}]),
+        krl_task("no_store", ignore_errors=True, path=path, issued=[{"host": "web1"}]),
+        krl_task("missing_store", ignore_errors=True, path=path, store=str(workdir / "nope.db"),
+                 issued=[{"host": "web1"}]),
+    ])
+    assert play.returncode == 0, play.output
+    assert play.results["by_host"]["added"] == ["serial 11 of CA %s" % signed["web"].signature_key.fingerprint]
+    assert play.results["by_principal_one_ca"]["added"] == [
+        "serial 12 of CA %s" % signed["alice"].signature_key.fingerprint]
+    assert "issued[0]: no certificate in the issuance log has host 'web01'" in play.results["typo"]["msg"]
+    assert "mutually exclusive" in play.results["two_fields"]["msg"]
+    assert "store: required with issued" in play.results["no_store"]["msg"]
+    assert "does not exist" in play.results["missing_store"]["msg"]
+    assert not os.path.exists(str(workdir / "nope.db"))
+    verdicts = dict((name, keygen_revoked(run_cmd, path, workdir / ("%s-cert.pub" % name))) for name in signed)
+    assert verdicts == {"web": True, "alice": True, "alice_other": False, "bob": False}
+
+
+BAD_INPUTS = [
+    ("serial_zero", dict(serials=[0]), "serials: 0: serial 0 cannot be revoked"),
+    ("range_reversed", dict(serials=["9-5"]), "serials: '9-5': range minimum is larger than its maximum"),
+    ("not_a_number", dict(serials=["twelve"]), "serials: 'twelve' is not a serial number"),
+    ("malformed_key", dict(public_keys=["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA=="]), "public_keys[0]"),
+    ("bad_fingerprint", dict(sha256_fingerprints=["d4:1d:8c:d9:8f:00:b2:04"]), "sha256_fingerprints: "),
+    ("bad_ca", dict(ca_public_key="/nonexistent/ca.pub", serials=[1]), "ca_public_key"),
+]
+
+
+def test_bad_input_fails_naming_the_field_and_writes_nothing(ansible_playbook, workdir):
+    path = workdir / "revoked.krl"
+    corrupt = workdir / "corrupt.krl"
+    corrupt.write_bytes(krl.Krl(version=3).to_bytes()[:-2])
+    (workdir / "adir").mkdir()
+    tasks = [krl_task(name, ignore_errors=True, path=str(path), **args) for name, args, _ in BAD_INPUTS]
+    tasks += [krl_task("corrupt", ignore_errors=True, path=str(corrupt), serials=[1]),
+              krl_task("directory", ignore_errors=True, path=str(workdir / "adir"), serials=[1]),
+              info_task("info_corrupt", path=str(corrupt))]
+    tasks[-1]["ignore_errors"] = True
+    play = ansible_playbook.run(tasks)
+    assert play.returncode == 0, play.output
+    for name, _args, message in BAD_INPUTS:
+        assert play.results[name]["failed"], name
+        assert message in play.results[name]["msg"], (name, play.results[name]["msg"])
+    assert not path.exists()
+    assert "corrupt.krl is not a valid KRL: truncated KRL header: comment" in play.results["corrupt"]["msg"]
+    assert "at byte offset" in play.results["corrupt"]["msg"]
+    assert corrupt.read_bytes() == krl.Krl(version=3).to_bytes()[:-2]
+    assert "is a directory" in play.results["directory"]["msg"]
+    assert play.results["info_corrupt"]["failed"] and "not a valid KRL" in play.results["info_corrupt"]["msg"]
+
+
+def test_sshd_refuses_a_revoked_certificate_and_accepts_it_once_unrevoked(
+        ansible_playbook, workdir, sshd, ssh, ca, make_key, sign_cert, login_user):
+    user_key = make_key("krl-module-login")
+    revoked_path = str(workdir / "sshd.krl")
+    store = str(workdir / "issued.db")
+    target = sign_cert(ca, user_key, key_id="target", serial=501, path=workdir / "target-cert.pub")
+    bystander = sign_cert(ca, user_key, key_id="bystander", serial=502, path=workdir / "bystander-cert.pub")
+    log = IssuanceLog(store)
+    log.record([(target, "host-a"), (bystander, "host-b")])
+    log.close()
+    assert_ok(ansible_playbook.run([krl_task("empty", path=revoked_path)]))  # before sshd names it
+    server = sshd(trusted_user_ca_keys=[ca], options={"RevokedKeys": revoked_path})
+    assert ssh(server, user_key, workdir / "target-cert.pub").returncode == 0
+
+    assert_ok(ansible_playbook.run([krl_task("revoke", path=revoked_path, store=store, issued=[{"host": "host-a"}])]))
+    refused = ssh(server, user_key, workdir / "target-cert.pub")
+    assert refused.returncode == 255 and "revoked" in refused.server_log, refused.describe()
+    assert ssh(server, user_key, workdir / "bystander-cert.pub").returncode == 0
+
+    assert_ok(ansible_playbook.run([krl_task("unrevoke", path=revoked_path, store=store,
+                                             issued=[{"host": "host-a"}], state="absent")]))
+    assert ssh(server, user_key, workdir / "target-cert.pub").returncode == 0
