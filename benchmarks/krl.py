@@ -146,7 +146,7 @@ def write_certificates(workdir, rng, serials, count):
     ca = signers.KeySigner(signers.generate_private_key("ed25519"))
     subject = keys.parse_public_key(signers.public_key_line(signers.generate_private_key("ed25519")))
     revoked = rng.sample(serials, count // 2)
-    picked = revoked + [rng.randint(1, 10 ** 7) for _ in range(count - len(revoked))]
+    picked = revoked + [rng.randint(1, 10 ** 7) for _index in range(count - len(revoked))]
     lines, paths = [], []
     for index, serial in enumerate(picked):
         request = certs.CertRequest(certs.USER_CERT, subject, ["u"], "q%d" % index, NOW - 60, NOW + 3600)
@@ -170,7 +170,7 @@ def bench_build(name, description, data, spec_lines, workdir, ca_pub):
         handle.write("\n".join(spec_lines) + "\n")
     ours_path = os.path.join(workdir, name + ".ours.krl")
     theirs_path = os.path.join(workdir, name + ".ssh-keygen.krl")
-    ours_time, ours_mem, _ = run_child("build", input_path, ca_pub, ours_path)
+    ours_time, ours_mem, _stderr = run_child("build", input_path, ca_pub, ours_path)
     keygen_time, keygen_mem, done = run_tool(["ssh-keygen", "-q", "-k", "-z", "1", "-f", theirs_path,
                                               "-s", ca_pub, spec_path])
     if done["returncode"] != 0:
@@ -208,8 +208,8 @@ def print_table(rows):
     header = ("case", "tool", "time s", "size bytes", "peak MiB", "loads")
     print("%-38s %-10s %8s %11s %9s %6s" % header)
     for description, tool, seconds, size, mem, loaded in rows:
-        print("%-38s %-10s %8.2f %11d %9.1f %6s" % (description[:38], tool, seconds, size, mem,
-                                                      "yes" if loaded else "NO"))
+        loaded = "yes" if loaded else "NO"
+        print("%-38s %-10s %8.2f %11d %9.1f %6s" % (description[:38], tool, seconds, size, mem, loaded))
 
 
 def verdicts(rows):

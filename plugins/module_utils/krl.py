@@ -181,8 +181,6 @@ class SerialSet:
     def __bool__(self):
         return bool(self.lows)
 
-    __nonzero__ = __bool__
-
     def __eq__(self, other):
         return isinstance(other, SerialSet) and self.lows == other.lows and self.highs == other.highs
 

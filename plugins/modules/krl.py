@@ -31,7 +31,7 @@ description:
   - A KRL on disk that does not parse is an error naming the problem and its byte offset; the
     file is left untouched.
 author:
-  - fleetca.ssh contributors
+  - fleetca.ssh contributors (@fleetca)
 extends_documentation_fragment:
   - ansible.builtin.files
 attributes:
@@ -272,7 +272,7 @@ def main():
             state=dict(type="str", choices=["present", "absent"], default="present"),
             ca_public_key=dict(type="str"),
             serials=dict(type="list", elements="raw", default=[]),
-            key_ids=dict(type="list", elements="str", default=[]),
+            key_ids=dict(type="list", elements="str", default=[], no_log=False),
             public_keys=dict(type="list", elements="str", default=[]),
             sha256_fingerprints=dict(type="list", elements="str", default=[]),
             issued=dict(type="list", elements="dict", default=[],

@@ -23,7 +23,7 @@ description:
   - A KRL that sshd could not load (truncated, corrupt, or with a serial bitmap larger than
     OpenSSH reads) fails the task with the problem and its byte offset.
 author:
-  - fleetca.ssh contributors
+  - fleetca.ssh contributors (@fleetca)
 attributes:
   check_mode:
     support: full

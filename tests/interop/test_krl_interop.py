@@ -38,7 +38,7 @@ class World:
         self.subjects = [keys.parse_public_key(signers.public_key_line(signers.generate_private_key(kind, size)))
                          for kind, size in [("ed25519", None)] * 24 + [("ecdsa", 256)] * 5 + [("rsa", 2048)]]
         self.key_paths = [self.write("key%d.pub" % i, k.to_line()) for i, k in enumerate(self.subjects)]
-        self.certs = [self.make_cert() for _ in range(CERT_COUNT)]
+        self.certs = [self.make_cert() for _index in range(CERT_COUNT)]
         self.cert_paths = [self.write("cert%d-cert.pub" % i, c.to_line()) for i, c in enumerate(self.certs)]
 
     def write(self, name, line):
@@ -98,7 +98,7 @@ def keygen_query(run_cmd, krl_path, paths):
 
 def assert_same_judgement(run_cmd, world, krl_path, model, seed=0, discriminating=True):
     queries = world.queries(random.Random(seed))
-    theirs = keygen_query(run_cmd, krl_path, [p for p, _ in queries])
+    theirs = keygen_query(run_cmd, krl_path, [path for path, _key in queries])
     ours = dict((p, model.check(k) is not None) for p, k in queries)
     differ = [(p, theirs[p], model.check(k)) for p, k in queries if theirs[p] != ours[p]]
     assert not differ, differ[:5]
@@ -138,17 +138,17 @@ class Spec:
 
     def cert_lines(self, ca_blob, dense):
         rng, lines = self.rng, []
-        for _ in range(rng.randint(0, 40) if not dense else 0):
+        for _index in range(rng.randint(0, 40) if not dense else 0):
             serial = rng.randint(1, SERIAL_SPACE)
             lines.append(self.revoke_serials(ca_blob, serial, serial))
-        for _ in range(rng.randint(0, 6)):
+        for _index in range(rng.randint(0, 6)):
             lo = rng.randint(1, SERIAL_SPACE)
             hi = lo + rng.choice([1, 2, 5, 30, 300])
             lines.append(self.revoke_serials(ca_blob, lo, hi))
         if dense:
             for serial in range(1, 200000, rng.choice([3, 5, 9])):
                 lines.append(self.revoke_serials(ca_blob, serial, serial))
-        for _ in range(rng.randint(0, 3)):
+        for _index in range(rng.randint(0, 3)):
             key_id = rng.choice(KEY_IDS).replace("%d", str(rng.randint(1, 5)))
             self.model.cert_section(ca_blob, create=True).key_ids.add(key_id)
             lines.append("id: %s" % key_id)

@@ -178,7 +178,7 @@ def test_bad_input_fails_naming_the_field_and_writes_nothing(ansible_playbook, w
     corrupt = workdir / "corrupt.krl"
     corrupt.write_bytes(krl.Krl(version=3).to_bytes()[:-2])
     (workdir / "adir").mkdir()
-    tasks = [krl_task(name, ignore_errors=True, path=str(path), **args) for name, args, _ in BAD_INPUTS]
+    tasks = [krl_task(name, ignore_errors=True, path=str(path), **args) for name, args, _message in BAD_INPUTS]
     tasks += [krl_task("corrupt", ignore_errors=True, path=str(corrupt), serials=[1]),
               krl_task("directory", ignore_errors=True, path=str(workdir / "adir"), serials=[1]),
               info_task("info_corrupt", path=str(corrupt))]

@@ -503,7 +503,7 @@ def sample_krl():
 @given(data=st.data())
 def test_mutated_krls_parse_or_fail_cleanly(sample_krl, data):
     mutated = bytearray(sample_krl)
-    for _ in range(data.draw(st.integers(1, 4))):
+    for _index in range(data.draw(st.integers(1, 4))):
         position = data.draw(st.integers(0, len(mutated) - 1))
         mutated[position] = data.draw(st.integers(0, 255))
     try:
