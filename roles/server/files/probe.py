@@ -100,8 +100,8 @@ if text is not None:
                 pattern = pattern.strip('"')
                 if not os.path.isabs(pattern):
                     pattern = os.path.join("/etc/ssh", pattern)
-                if os.path.dirname(pattern) == dropin_dir and fnmatch.fnmatch(os.path.basename(dropin),
-                                                                                   os.path.basename(pattern)):
+                same_dir = os.path.dirname(pattern) == dropin_dir
+                if same_dir and fnmatch.fnmatch(os.path.basename(dropin), os.path.basename(pattern)):
                     RESULT["includes_dropin_dir"] = True
             if RESULT["includes_dropin_dir"]:
                 break
