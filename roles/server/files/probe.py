@@ -1,6 +1,8 @@
 # fleetca.ssh.server: what the installed OpenSSH knows and what this host has.
 # Run by the server role as `python -c THIS_FILE JSON_ARGS`; prints one JSON document.
-# Read-only: it runs `ssh -V`, `ssh -Q ...` and `sshd -T -f /dev/null` and reads files.
+# Read-only: it runs `ssh -V`, `ssh -Q ...`, `sshd -T` and `systemctl is-active/is-enabled`
+# and reads files. The role compares what it wants with this one answer and only calls a
+# module where something differs, so an unchanged host costs a handful of round trips.
 # Keep it compatible with Python 3.6+ (every supported distribution's system Python).
 import fnmatch
 import glob
@@ -23,6 +25,16 @@ def run(argv):
     return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
 
+def file_state(path):
+    """Content (text) and ownership of a small file, or None when it does not exist."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return {"content": read(path) if os.path.isfile(path) else None, "mode": "%04o" % (info.st_mode & 0o7777),
+            "uid": info.st_uid, "gid": info.st_gid, "isdir": os.path.isdir(path)}
+
+
 def which(name, given=None):
     if given:
         return given if os.access(given, os.X_OK) else None
@@ -30,9 +42,10 @@ def which(name, given=None):
 
 
 def read(path):
+    """A file's text (UTF-8, whatever the locale); undecodable bytes (a KRL) become U+FFFD."""
     try:
-        with open(path, "r") as handle:
-            return handle.read()
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8", "replace")
     except (IOError, OSError):
         return None
 
@@ -67,14 +80,20 @@ else:
     RESULT["errors"].append("no ssh client binary found (it lists the supported algorithms)")
 
 # Option names the installed sshd knows: the keys of its effective configuration with an
-# empty config file (its defaults). Needs the host keys and the privilege separation directory.
+# empty config file (its defaults); and the effective live configuration. Both need the host
+# keys and the privilege separation directory.
+RESULT["run_sshd"] = os.path.isdir("/run/sshd")
 RESULT["options"] = []
+RESULT["effective"] = None
 if sshd:
     rc, out, err = run([sshd, "-T", "-f", "/dev/null"])
     if rc == 0:
         RESULT["options"] = sorted(set(line.split(" ", 1)[0].lower() for line in out.splitlines() if line.strip()))
     else:
         RESULT["errors"].append("sshd -T -f /dev/null failed: %s" % err.strip())
+    rc, out, err = run([sshd, "-T"])
+    if rc == 0:
+        RESULT["effective"] = out.splitlines()
 else:
     RESULT["errors"].append("no sshd binary found")
 
@@ -124,6 +143,24 @@ for key_type in ARGS["types"]:
         "private_exists": os.path.exists(base),
         "public_key": public.strip() if public else None,
         "certificate": cert.strip() if cert else None,
+        "certificate_file": file_state(base + "-cert.pub"),
     }
+
+# The other files the role manages.
+RESULT["files"] = dict((path, file_state(path)) for path in ARGS.get("files", []))
+principals_dir = ARGS.get("principals_dir")
+RESULT["principals_dir"] = file_state(principals_dir) if principals_dir else None
+RESULT["principals_files"] = {}
+if RESULT["principals_dir"] and RESULT["principals_dir"]["isdir"]:
+    for name in sorted(os.listdir(principals_dir)):
+        RESULT["principals_files"][name] = file_state(os.path.join(principals_dir, name))
+
+# The service (systemd only; elsewhere the role asks the service module).
+RESULT["service"] = None
+systemctl = which("systemctl")
+if systemctl and ARGS.get("service") and os.path.isdir("/run/systemd/system"):
+    active = run([systemctl, "is-active", ARGS["service"]])[1].strip()
+    enabled = run([systemctl, "is-enabled", ARGS["service"]])[1].strip()
+    RESULT["service"] = {"active": active == "active", "enabled": enabled == "enabled"}
 
 print(json.dumps(RESULT))
