@@ -2,7 +2,7 @@
 # Python 3.11) and in CI (.ci/run): it installs what it needs, builds the collection,
 # installs the tarball under .build/collections and tests that installed copy.
 #
-#   make test        system-deps venv build install unit interop sanity lint
+#   make test        system-deps venv build install unit interop sanity lint molecule
 #   make demo        tests/bin/demo.sh, with .venv/bin first on PATH
 #   make changelog   CHANGELOG.rst from changelogs/ (antsibull-changelog)
 #   make clean
@@ -41,10 +41,10 @@ export ANSIBLE_NOCOLOR := 1
 export NO_COLOR := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: test system-deps venv build install unit interop sanity lint demo changelog clean \
+.PHONY: molecule test system-deps venv build install unit interop sanity lint demo changelog clean \
         check-installed-import
 
-test: system-deps venv build install unit interop sanity lint
+test: system-deps venv build install unit interop sanity lint molecule
 
 system-deps:
 	PYTHON=$(PYTHON) bash tests/bin/system-deps.sh
@@ -120,6 +120,13 @@ sanity: install
 		$(addprefix --skip-test ,$(SANITY_SKIP)) $(SANITY_ARGS)
 
 # Against the work tree; FQCN references (fleetca.ssh.*) resolve to the installed copy.
+# Real fleets in systemd containers (Debian 11/12/13 images built here, cached):
+# the client role alone, then CA + servers + workstation through site.yml.
+MOLECULE_SCENARIOS ?= client default
+
+molecule: venv
+	for scenario in $(MOLECULE_SCENARIOS); do bash tests/bin/molecule.sh $$scenario; done
+
 lint: install
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/ansible-lint
 
