@@ -1,0 +1,88 @@
+"""playbooks/revoke.yml end to end: the ca role on the controller, a managed server whose real
+sshd reads the KRL the playbook installs, and a server that is down."""
+
+import json
+import os
+import re
+
+from conftest import LOGIN_USER, collections_root, run, venv_tool
+
+PLAYBOOKS = os.path.join(collections_root(), "ansible_collections", "fleetca", "ssh", "playbooks")
+
+
+def write_inventory(workdir, with_down_server):
+    servers = {"srv-local": {"ansible_connection": "local"}}
+    if with_down_server:
+        servers["srv-down"] = {"ansible_host": "127.0.0.1", "ansible_port": 1, "ansible_connection": "ssh"}
+    inventory = {"all": {
+        "vars": {"ansible_python_interpreter": venv_tool("python"),
+                 "fleetca_ssh_ca_dir": str(workdir / "ca"),
+                 "fleetca_ssh_revoked_keys": str(workdir / "server.krl")},
+        "children": {"ssh_ca": {"hosts": {"ca": {"ansible_connection": "local"}}},
+                     "ssh_servers": {"hosts": servers}}}}
+    path = workdir / ("inventory-%s.json" % ("down" if with_down_server else "up"))
+    path.write_text(json.dumps(inventory))
+    return str(path)
+
+
+def playbook(ansible_playbook, workdir, inventory, name, extra_vars=None):
+    path = name if os.path.isabs(name) else os.path.join(PLAYBOOKS, name)
+    args = [venv_tool("ansible-playbook"), "-i", inventory, path]
+    if extra_vars:
+        args += ["-e", json.dumps(extra_vars)]
+    result = run(args, check=False, env=ansible_playbook.env(), cwd=str(workdir))
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_revoke_rolls_out_to_reachable_servers_reports_the_down_one_and_converges(
+        ansible_playbook, workdir, sshd, ssh, make_key, login_user):
+    inventory_down = write_inventory(workdir, with_down_server=True)
+    inventory_up = write_inventory(workdir, with_down_server=False)
+    ca_play = workdir / "ca.yml"
+    ca_play.write_text(json.dumps([{"hosts": "ssh_ca", "gather_facts": False, "roles": ["fleetca.ssh.ca"]}]))
+    code, output = playbook(ansible_playbook, workdir, inventory_up, str(ca_play))
+    assert code == 0, output
+
+    keys = dict((name, make_key("revoke-" + name)) for name in ("alice", "bob"))
+    sign = [{"fleetca.ssh.cert": {
+        "ca_key": str(workdir / "ca" / "user_ca"), "store": str(workdir / "ca" / "issued.db"), "type": "user",
+        "public_key": key.public_line, "path": str(workdir / (name + "-cert.pub")), "principals": [LOGIN_USER],
+        "key_id": name + "@laptop", "valid_for": "+1h", "requester": name + "-laptop"}}
+        for name, key in sorted(keys.items())]
+    sign_play = workdir / "sign.yml"
+    sign_play.write_text(json.dumps([{"hosts": "ssh_ca", "gather_facts": False, "tasks": sign}]))
+    code, output = playbook(ansible_playbook, workdir, inventory_up, str(sign_play))
+    assert code == 0, output
+
+    krl = str(workdir / "server.krl")
+    run(["ssh-keygen", "-q", "-k", "-f", krl])  # a KRL exists before sshd names it
+    user_ca = (workdir / "ca" / "user_ca.pub").read_text()
+    server = sshd(trusted_user_ca_keys=[user_ca], options={"RevokedKeys": krl})
+
+    def login(name):
+        return ssh(server, keys[name], workdir / (name + "-cert.pub"))
+
+    assert login("alice").returncode == 0 and login("bob").returncode == 0
+
+    alice_cert = (workdir / "alice-cert.pub").read_text().strip()
+    revoke_alice = {"fleetca_ssh_revoke_hosts": ["alice-laptop"], "fleetca_ssh_revoke_public_keys": [alice_cert]}
+    code, output = playbook(ansible_playbook, workdir, inventory_down, "revoke.yml", revoke_alice)
+    assert code != 0 and "did not reach: srv-down" in output, output
+    refused = login("alice")
+    assert refused.returncode == 255 and "revoked" in refused.server_log, refused.describe()
+    assert login("bob").returncode == 0
+
+    code, output = playbook(ansible_playbook, workdir, inventory_up, "revoke.yml", revoke_alice)
+    assert code == 0 and "verified on every server" in output, output
+    assert re.search(r"srv-local\s*:\s*ok=\d+\s+changed=0\s", output), output  # a rerun changes nothing
+
+    code, output = playbook(ansible_playbook, workdir, inventory_up, "revoke.yml",
+                            {"fleetca_ssh_revoke_key_ids": ["bob@laptop"]})
+    assert code == 0, output
+    assert login("bob").returncode == 255 and login("alice").returncode == 255
+
+    code, output = playbook(ansible_playbook, workdir, inventory_up, "revoke.yml",
+                            dict(revoke_alice, fleetca_ssh_revoke_state="absent"))
+    assert code == 0, output
+    assert login("alice").returncode == 0
+    assert login("bob").returncode == 255
