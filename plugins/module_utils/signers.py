@@ -166,14 +166,14 @@ class AgentSigner(Signer):
         self._sock.close()
 
 
-def load_private_key(path, passphrase=None):
+def load_private_key(path, passphrase=None, field="ca_key", passphrase_field="ca_key_passphrase"):
     """Load an OpenSSH (or PEM) private key; errors never echo the passphrase or key."""
     _require_cryptography()
     try:
         with open(path, "rb") as handle:
             data = handle.read()
     except (IOError, OSError) as exc:
-        raise FleetcaError("ca_key: cannot read %s: %s" % (path, exc.strerror))
+        raise FleetcaError("%s: cannot read %s: %s" % (field, path, exc.strerror))
     password = passphrase.encode("utf-8") if passphrase else None
     loader = serialization.load_ssh_private_key
     if not data.lstrip().startswith(b"-----BEGIN OPENSSH PRIVATE KEY-----"):
@@ -182,16 +182,16 @@ def load_private_key(path, passphrase=None):
         return loader(data, password=password)
     except TypeError:
         if password is None:
-            raise FleetcaError("ca_key: %s is passphrase-protected: set ca_key_passphrase" % path)
-        raise FleetcaError("ca_key: %s is not encrypted: remove ca_key_passphrase" % path)
+            raise FleetcaError("%s: %s is passphrase-protected: set %s" % (field, path, passphrase_field))
+        raise FleetcaError("%s: %s is not encrypted: remove %s" % (field, path, passphrase_field))
     except ValueError:
         if password is not None:
-            raise FleetcaError("ca_key_passphrase: wrong passphrase for %s (or the key is corrupt)" % path)
-        raise FleetcaError("ca_key: %s is not a readable private key" % path)
+            raise FleetcaError("%s: wrong passphrase for %s (or the key is corrupt)" % (passphrase_field, path))
+        raise FleetcaError("%s: %s is not a readable private key" % (field, path))
     except UnsupportedAlgorithm:
-        raise FleetcaError("ca_key: %s needs the Python library bcrypt (passphrase-protected keys)" % path)
+        raise FleetcaError("%s: %s needs the Python library bcrypt (passphrase-protected keys)" % (field, path))
     except Exception as exc:  # an unsupported cipher or key format
-        raise FleetcaError("ca_key: cannot load %s (%s)" % (path, type(exc).__name__))
+        raise FleetcaError("%s: cannot load %s (%s)" % (field, path, type(exc).__name__))
 
 
 def public_key_line(private_key):

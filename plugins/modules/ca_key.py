@@ -113,7 +113,7 @@ def existing_public_key(params):
     pub_path = params["path"] + ".pub"
     if os.path.exists(pub_path):
         return keys.load_public_key_option("path", pub_path), False
-    private_key = signers.load_private_key(params["path"], params["passphrase"])
+    private_key = signers.load_private_key(params["path"], params["passphrase"], "path", "passphrase")
     return keys.parse_public_key(signers.public_key_line(private_key)), True
 
 
