@@ -83,6 +83,7 @@ class PublicKey:
         self.fields = fields
         self.comment = comment
         self.blob = encode_string(key_type) + self.encode_fields()
+        self._fingerprint = None
 
     @property
     def family(self):
@@ -103,7 +104,9 @@ class PublicKey:
 
     @property
     def fingerprint(self):
-        return fingerprint_sha256(self.blob)
+        if self._fingerprint is None:  # asked for several times per certificate in a batch
+            self._fingerprint = fingerprint_sha256(self.blob)
+        return self._fingerprint
 
     @property
     def sha1(self):

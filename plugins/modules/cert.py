@@ -219,7 +219,7 @@ certificates:
   elements: dict
   contains:
     path:
-      description: O(path) of the request.
+      description: O(path) of the request, when it has one.
       type: str
     certificate:
       description: The certificate line.
@@ -237,7 +237,7 @@ certificates:
       description: Whether this certificate was (or would be) signed.
       type: bool
     reason:
-      description: Why it was (or would be) signed, or V(null).
+      description: Why it was (or would be) signed; absent when the certificate was kept.
       type: str
 """
 
@@ -364,8 +364,11 @@ class Job:
 
     def result(self, changed):
         cert = self.certificate or (None if changed else self.existing)
-        entry = dict(path=self.path, changed=changed, reason=self.reason,
-                     valid_after=self.request.valid_after, valid_before=self.request.valid_before)
+        entry = dict(changed=changed, valid_after=self.request.valid_after, valid_before=self.request.valid_before)
+        if self.path:
+            entry["path"] = self.path
+        if self.reason:
+            entry["reason"] = self.reason
         if cert is not None:
             entry.update(certificate=cert.to_line(self.comment), serial=cert.serial,
                          valid_after=cert.valid_after, valid_before=cert.valid_before)
@@ -378,6 +381,8 @@ def _stringify(options):
 
 TYPE_CHECKERS = dict(str=check_type_str, path=check_type_path, list=check_type_list,
                      dict=check_type_dict, bool=check_type_bool, int=check_type_int)
+# Values already of these types need no conversion (the common case in a large batch).
+NATIVE_TYPES = dict(str=str, list=list, dict=dict, bool=bool, int=int)
 
 
 def validate_request(field, element):
@@ -397,8 +402,9 @@ def validate_request(field, element):
             value = copy.copy(spec.get("default"))
         else:
             try:
-                value = TYPE_CHECKERS[spec["type"]](value)
-                if spec.get("elements") == "str":
+                if type(value) is not NATIVE_TYPES.get(spec["type"]):  # pylint: disable=unidiomatic-typecheck
+                    value = TYPE_CHECKERS[spec["type"]](value)
+                if spec.get("elements") == "str" and not all(type(item) is str for item in value):
                     value = [check_type_str(item) for item in value]
             except (TypeError, ValueError) as exc:
                 raise FleetcaError("%s%s: %s" % (field, name, exc))
@@ -524,6 +530,7 @@ def main():
     entries = [job.result(bool(job.reason)) for job in jobs]
     if module.params["requests"] is None:
         result.update((k, v) for k, v in entries[0].items() if k not in ("path", "changed"))
+        result["reason"] = jobs[0].reason
     else:
         result["certificates"] = entries
     module.exit_json(**result)
