@@ -404,7 +404,7 @@ def validate_request(field, element):
             try:
                 if type(value) is not NATIVE_TYPES.get(spec["type"]):  # pylint: disable=unidiomatic-typecheck
                     value = TYPE_CHECKERS[spec["type"]](value)
-                if spec.get("elements") == "str" and not all(type(item) is str for item in value):
+                if spec.get("elements") == "str" and not all(isinstance(item, str) for item in value):
                     value = [check_type_str(item) for item in value]
             except (TypeError, ValueError) as exc:
                 raise FleetcaError("%s%s: %s" % (field, name, exc))
