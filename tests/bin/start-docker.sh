@@ -4,7 +4,7 @@
 #
 # Idempotent: when `docker info` already answers and debootstrap is there, it does nothing.
 # Otherwise (a fresh Debian 12 machine in CI, run as root, non-interactive):
-#   1. installs docker.io and debootstrap with apt-get (apt-get update first),
+#   1. installs docker.io and debootstrap through tests/bin/system-deps.sh (the one installer),
 #   2. starts dockerd in the background (log: $FLEETCA_DOCKERD_LOG, /tmp/dockerd.log),
 #   3. waits up to $FLEETCA_DOCKER_TIMEOUT seconds (60) for `docker info` to answer.
 # Concurrent callers are serialised with a lock file.
@@ -38,21 +38,6 @@ as_root() {
     fi
 }
 
-apt_updated=0
-apt_install() {
-    # Install the named Debian packages; update the package lists first once.
-    export DEBIAN_FRONTEND=noninteractive
-    if [ "$apt_updated" -eq 0 ]; then
-        say "apt-get update"
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null \
-            || die "apt-get update failed"
-        apt_updated=1
-    fi
-    say "apt-get install $*"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >/dev/null \
-        || die "apt-get install $* failed"
-}
-
 main() {
     exec 9>"$LOCK"
     flock -w 300 9 || die "another start-docker.sh holds $LOCK for more than 300 s"
@@ -67,7 +52,8 @@ main() {
         fi
     fi
     if [ "${#missing[@]}" -gt 0 ]; then
-        apt_install "${missing[@]}"
+        say "missing ${missing[*]}: installing the project's system packages"
+        bash "$(dirname "${BASH_SOURCE[0]}")/system-deps.sh" || die "tests/bin/system-deps.sh failed"
     fi
     export PATH="$PATH:/usr/sbin:/sbin"
 
