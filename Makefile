@@ -121,8 +121,9 @@ sanity: install
 
 # Against the work tree; FQCN references (fleetca.ssh.*) resolve to the installed copy.
 # Real fleets in systemd containers (Debian 11/12/13 images built here, cached):
-# the client role alone, then CA + servers + workstation through site.yml.
-MOLECULE_SCENARIOS ?= client default
+# the client role alone; CA + servers + workstation through site.yml; revocation
+# through playbooks/revoke.yml with a server down.
+MOLECULE_SCENARIOS ?= client default revocation
 
 molecule: venv
 	for scenario in $(MOLECULE_SCENARIOS); do bash tests/bin/molecule.sh $$scenario; done
@@ -130,8 +131,9 @@ molecule: venv
 lint: install
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/ansible-lint
 
-# The demo uses the installed collection (.build/collections) and the venv's tools.
-demo: install
+# The demo uses the installed collection (.build/collections) and the venv's tools, and runs
+# a fleet in systemd containers (docker and debootstrap: system-deps).
+demo: system-deps install
 	@if [ -f tests/bin/demo.sh ]; then \
 		VIRTUAL_ENV=$(VENV) bash tests/bin/demo.sh; \
 	else \

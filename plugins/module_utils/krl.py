@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import base64
 import bisect
+import hashlib
 import heapq
 import itertools
 import operator
@@ -884,13 +885,21 @@ def build_revocations(ca_public_key=None, serials=None, key_ids=None, public_key
 
 def read_krl_file(path):
     """The Krl at `path`, or None when there is no file; FleetcaError when unusable."""
+    loaded = load_krl_file(path)
+    return loaded[0] if loaded else None
+
+
+def load_krl_file(path):
+    """(Krl, SHA-256 hex digest of the file) at `path`, or None when there is no file.
+
+    The digest names the exact bytes, so that a copy can be proved identical to the master."""
     if os.path.isdir(path):
         raise FleetcaError("path: %s is a directory, not a KRL file" % path)
     data = read_if_exists(path)
     if data is None:
         return None
     try:
-        return parse_krl(data)
+        return parse_krl(data), hashlib.sha256(data).hexdigest()
     except WireError as exc:
         raise FleetcaError("path: %s is not a valid KRL: %s" % (path, exc))
 

@@ -71,6 +71,14 @@ krl_version:
   returned: always
   type: int
   sample: 7
+sha256:
+  description:
+    - SHA-256 of the file's bytes, in hex, as C(sha256sum) prints it.
+    - Two KRLs with the same digest are the same file; the server role and C(fleetca.ssh.revoke)
+      compare it with the master KRL's to prove an installed copy is the master.
+  returned: always
+  type: str
+  sample: 3c1c8e0d2f6c3a8c5c0c9d7f8b0e1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b
 generated:
   description: When the KRL was generated, ISO 8601 UTC.
   returned: always
@@ -168,7 +176,7 @@ results:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fleetca.ssh.plugins.module_utils.certs import format_time, parse_key_or_certificate
-from ansible_collections.fleetca.ssh.plugins.module_utils.krl import describe_krl, read_krl_file
+from ansible_collections.fleetca.ssh.plugins.module_utils.krl import describe_krl, load_krl_file
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
 
 
@@ -184,13 +192,15 @@ def main():
     try:
         queried = [parse_key_or_certificate(line, "keys[%d]" % index)
                    for index, line in enumerate(module.params["keys"])]
-        krl = read_krl_file(path)
-        if krl is None:
+        loaded = load_krl_file(path)
+        if loaded is None:
             raise FleetcaError("path: %s does not exist" % path)
+        krl, digest = loaded
     except FleetcaError as exc:
         module.fail_json(msg=str(exc))
     result = describe_krl(krl)
     result["generated"] = format_time(krl.generated)
+    result["sha256"] = digest
     result["results"] = []
     for line, key in zip(module.params["keys"], queried):
         reason = krl.check(key)

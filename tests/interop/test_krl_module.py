@@ -77,6 +77,8 @@ def test_revoke_idempotence_versions_and_info(ansible_playbook, workdir, ca, sub
     assert not unchanged["changed"] and unchanged["krl_version"] == 2
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
     assert info["krl_version"] == 2 and info["comment"] == "fleet"
+    # The digest sha256sum prints: what proves an installed copy is the master.
+    assert info["sha256"] == run_cmd(["sha256sum", path]).stdout.split()[0]
     assert info["certificates"][0]["serials"] == ["5", "40-44", "46-50"]
     assert info["certificates"][0]["key_ids"] == ["bob"]
     assert [r["revoked"] for r in info["results"]] == [True, False, False]

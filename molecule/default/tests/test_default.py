@@ -198,9 +198,12 @@ def test_host_certificates(hosts, server):
 
 
 @pytest.mark.parametrize("server", SERVERS)
-def test_krl_is_a_real_empty_krl(hosts, server):
+def test_krl_is_the_masters_copy(hosts, server):
+    """RevokedKeys names a copy of the CA's master KRL (empty on a new fleet) that OpenSSH loads."""
     f = hosts[server].file("/etc/ssh/fleetca_revoked.krl")
     assert f.content[:8] == b"SSHKRL\n\0"
+    assert f.sha256sum == hosts[CA].file("/etc/ssh/fleetca/revoked.krl").sha256sum
+    assert (f.user, f.group, f.mode) == ("root", "root", 0o644)
     assert hosts[server].run("ssh-keygen -Q -l -f /etc/ssh/fleetca_revoked.krl").rc == 0
     assert hosts[server].run("ssh-keygen -Q -f /etc/ssh/fleetca_revoked.krl /etc/ssh/fleetca_user_ca.pub").rc == 0
 

@@ -6,6 +6,7 @@
 # Keep it compatible with Python 3.6+ (every supported distribution's system Python).
 import fnmatch
 import glob
+import hashlib
 import json
 import os
 import re
@@ -35,6 +36,15 @@ def file_state(path):
             "uid": info.st_uid, "gid": info.st_gid, "isdir": os.path.isdir(path)}
 
 
+def digest(path):
+    """SHA-256 (hex) of a file's bytes, or None when it cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except (IOError, OSError):
+        return None
+
+
 def which(name, given=None):
     if given:
         return given if os.access(given, os.X_OK) else None
@@ -42,7 +52,7 @@ def which(name, given=None):
 
 
 def read(path):
-    """A file's text (UTF-8, whatever the locale); undecodable bytes (a KRL) become U+FFFD."""
+    """A file's text (UTF-8, whatever the locale); undecodable bytes become U+FFFD."""
     try:
         with open(path, "rb") as handle:
             return handle.read().decode("utf-8", "replace")
@@ -146,8 +156,10 @@ for key_type in ARGS["types"]:
         "certificate_file": file_state(base + "-cert.pub"),
     }
 
-# The other files the role manages.
+# The other files the role manages: text files with their content; binary ones (the KRL, which
+# can be large) only with their SHA-256.
 RESULT["files"] = dict((path, file_state(path)) for path in ARGS.get("files", []))
+RESULT["digests"] = dict((path, digest(path)) for path in ARGS.get("digest_files", []))
 principals_dir = ARGS.get("principals_dir")
 RESULT["principals_dir"] = file_state(principals_dir) if principals_dir else None
 RESULT["principals_files"] = {}
