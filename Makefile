@@ -2,7 +2,7 @@
 # Python 3.11) and in CI (.ci/run): it installs what it needs, builds the collection,
 # installs the tarball under .build/collections and tests that installed copy.
 #
-#   make test        system-deps venv build install unit interop sanity lint molecule
+#   make test        system-deps venv build install unit interop sanity lint molecule demo
 #   make demo        tests/bin/demo.sh, with .venv/bin first on PATH
 #   make changelog   CHANGELOG.rst from changelogs/ (antsibull-changelog)
 #   make clean
@@ -44,7 +44,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 .PHONY: molecule test system-deps venv build install unit interop sanity lint demo changelog clean \
         check-installed-import
 
-test: system-deps venv build install unit interop sanity lint molecule
+# The demo last: it is the README's other command, and a smoke test of the whole job.
+test: system-deps venv build install unit interop sanity lint molecule demo
 
 system-deps:
 	PYTHON=$(PYTHON) bash tests/bin/system-deps.sh
@@ -134,11 +135,7 @@ lint: install
 # The demo uses the installed collection (.build/collections) and the venv's tools, and runs
 # a fleet in systemd containers (docker and debootstrap: system-deps).
 demo: system-deps install
-	@if [ -f tests/bin/demo.sh ]; then \
-		VIRTUAL_ENV=$(VENV) bash tests/bin/demo.sh; \
-	else \
-		echo "tests/bin/demo.sh does not exist yet"; \
-	fi
+	VIRTUAL_ENV=$(VENV) bash tests/bin/demo.sh
 
 # Folds changelogs/fragments/*.yml into the release of galaxy.yml's version in
 # changelogs/changelog.yaml (adding to it when it exists) and regenerates CHANGELOG.rst.
