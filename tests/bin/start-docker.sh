@@ -2,7 +2,8 @@
 # Make sure a Docker engine answers on /var/run/docker.sock and that debootstrap is
 # installed, so that tests/bin/build-images.sh and the container tests can run.
 #
-# Idempotent: when `docker info` already answers and debootstrap is there, it does nothing.
+# Idempotent: when `docker info` already answers and debootstrap is there, it does nothing
+# but make sure the kernel's inotify instance limit fits many systemd containers.
 # Otherwise (a fresh Debian 12 machine in CI, run as root, non-interactive):
 #   1. installs docker.io and debootstrap through tests/bin/system-deps.sh (the one installer),
 #   2. starts dockerd in the background (log: $FLEETCA_DOCKERD_LOG, /tmp/dockerd.log),
@@ -14,6 +15,7 @@ LOG=${FLEETCA_DOCKERD_LOG:-/tmp/dockerd.log}
 TIMEOUT=${FLEETCA_DOCKER_TIMEOUT:-60}
 LOCK=${FLEETCA_DOCKER_LOCK:-/tmp/fleetca-start-docker.lock}
 PIDFILE=${FLEETCA_DOCKERD_PIDFILE:-/var/run/docker.pid}
+INOTIFY_INSTANCES=${FLEETCA_INOTIFY_INSTANCES:-1024}
 # Extra dockerd arguments (tests of this script start a second daemon on another socket).
 read -r -a DOCKERD_ARGS <<<"${FLEETCA_DOCKERD_ARGS:-}"
 
@@ -38,9 +40,26 @@ as_root() {
     fi
 }
 
+# Every systemd container holds several inotify instances, all counted against one per-user
+# limit of the host kernel (128 by default): past about 20 containers at once (the fleet
+# benchmark) systemd hangs at boot with "Failed to create inotify object: Too many open files".
+# Raised here, never lowered.
+raise_inotify_limit() {
+    local knob=/proc/sys/fs/inotify/max_user_instances current
+    current=$(cat "$knob" 2>/dev/null || echo 0)
+    if [ "$current" -lt "$INOTIFY_INSTANCES" ]; then
+        if as_root sh -c "echo $INOTIFY_INSTANCES > $knob" 2>/dev/null; then
+            say "fs.inotify.max_user_instances: $current -> $INOTIFY_INSTANCES"
+        else
+            say "WARNING: cannot raise fs.inotify.max_user_instances ($current): many containers may not boot"
+        fi
+    fi
+}
+
 main() {
     exec 9>"$LOCK"
     flock -w 300 9 || die "another start-docker.sh holds $LOCK for more than 300 s"
+    raise_inotify_limit
 
     local missing=()
     command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || missing+=(debootstrap)
