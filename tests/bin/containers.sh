@@ -41,16 +41,20 @@ up() {
             --tmpfs /run --tmpfs /run/lock --label org.fleetca.container=1 \
             "$REPO:$version" /lib/systemd/systemd >/dev/null
     done
-    local pids=() failed=0 pid
-    for name in "${names[@]}"; do
-        timeout "$BOOT_TIMEOUT" docker exec "$name" systemctl is-system-running --wait >/dev/null 2>&1 &
-        pids+=($!)
+    # Booted: systemd "running" or "degraded" (a unit that does not apply to a container) and
+    # sshd active. Polled: right after `docker run` systemctl cannot reach systemd yet, and a
+    # boot stuck in "initializing" must not pass for "degraded" (both exit 1 from --wait).
+    local stuck=("${names[@]}") waiting deadline=$((SECONDS + BOOT_TIMEOUT))
+    while [ "${#stuck[@]}" -gt 0 ] && [ "$SECONDS" -lt "$deadline" ]; do
+        waiting=()
+        for name in "${stuck[@]}"; do
+            [[ "$(docker exec "$name" sh -c 'systemctl is-system-running; systemctl is-active ssh' 2>&1 | tr '\n' ' ')" \
+                =~ ^(running|degraded)\ active\ $ ]] || waiting+=("$name")
+        done
+        stuck=("${waiting[@]}")
+        [ "${#stuck[@]}" -eq 0 ] || sleep 2
     done
-    # "degraded" (exit 1) still boots sshd; only a timeout or a missing container is fatal.
-    for pid in "${pids[@]}"; do
-        wait "$pid" || [ $? -eq 1 ] || failed=1
-    done
-    [ "$failed" -eq 0 ] || die "a container did not boot within ${BOOT_TIMEOUT} s"
+    [ "${#stuck[@]}" -eq 0 ] || die "not booted within ${BOOT_TIMEOUT} s (systemd state, sshd): ${stuck[*]}"
     say "up on $net: ${names[*]}"
 }
 
