@@ -33,16 +33,18 @@ def read_if_exists(path):
         raise FleetcaError("cannot read %s: %s" % (path, exc.strerror))
 
 
-def write_atomic(path, content, mode):
+def write_atomic(path, content, mode, owner=None):
     """Replace `path` with `content` (bytes) so readers see the old or the new file, never a mix.
 
-    The temp file gets `mode` before any byte is written, so a private key is
-    never readable by others, not even for a moment.
+    The temp file gets `mode` (and `owner`, a (uid, gid) pair, when given) before any byte
+    is written, so a private key is never readable by others, not even for a moment.
     """
     directory = os.path.dirname(os.path.abspath(path))
     fd, temp_path = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
     try:
         os.fchmod(fd, mode)
+        if owner is not None:
+            os.fchown(fd, owner[0], owner[1])
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
             handle.flush()

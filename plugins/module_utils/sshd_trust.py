@@ -1,0 +1,231 @@
+# -*- coding: utf-8 -*-
+# Copyright: fleetca.ssh contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The files sshd's certificate trust reads, planned and installed in one pass on a server.
+
+Host certificates (HostCertificate), the trusted user CA keys (TrustedUserCAKeys), the KRL
+(RevokedKeys) and one principals file per user (AuthorizedPrincipalsFile). `plan` checks every
+input and compares it with the files in place, writing nothing; `apply` then writes each
+differing file atomically (0644, and root:root when run as root). One module call does what
+would otherwise be one `copy` per file, each with its own round trips.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import binascii
+import hashlib
+import os
+import re
+import stat
+
+from ansible_collections.fleetca.ssh.plugins.module_utils.certs import parse_certificate
+from ansible_collections.fleetca.ssh.plugins.module_utils.files import check_writable_path, read_if_exists, write_atomic
+from ansible_collections.fleetca.ssh.plugins.module_utils.keys import parse_public_key
+from ansible_collections.fleetca.ssh.plugins.module_utils.krl import parse_krl
+from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError, WireError
+
+FILE_MODE = 0o644
+DIR_MODE = 0o755
+# What sshd accepts as a user name in AuthorizedPrincipalsFile's %u, as a plain file name.
+USER_NAME = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.-]*[$]?$")
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+class Change:
+    """One file to write, directory to create or file to remove; `before`/`after` for --diff."""
+
+    def __init__(self, action, path, content=None, before="", after=""):
+        self.action = action  # "write", "mkdir" or "remove"
+        self.path = path
+        self.content = content
+        self.before = before
+        self.after = after
+
+    def diff(self):
+        return {"before_header": self.path, "after_header": self.path,
+                "before": self.before, "after": self.after}
+
+
+def wanted_owner():
+    """root:root when running as root; otherwise the files stay the caller's."""
+    return (0, 0) if os.geteuid() == 0 else None
+
+
+def _state(path):
+    try:
+        return os.lstat(path)
+    except OSError:
+        return None
+
+
+def _attributes_differ(info, mode, owner):
+    return (stat.S_IMODE(info.st_mode) != mode
+            or (owner is not None and (info.st_uid, info.st_gid) != owner))
+
+
+def _describe(info, mode, owner):
+    if info is None:
+        return "(absent)"
+    text = "mode %04o" % stat.S_IMODE(info.st_mode)
+    if owner is not None:
+        text += ", owner %d:%d" % (info.st_uid, info.st_gid)
+    return text
+
+
+def plan_file(field, path, content, describe, owner):
+    """A Change writing `content` to `path`, or None when the file already is exactly that.
+
+    `describe(bytes)` gives the text shown in a diff for a content."""
+    check_writable_path(field, path)
+    info = _state(path)
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise FleetcaError("%s: %s is not a regular file" % (field, path))
+    current = read_if_exists(path) if info is not None else None
+    if current == content and not _attributes_differ(info, FILE_MODE, owner):
+        return None
+    if current == content:
+        before, after = _describe(info, FILE_MODE, owner), _describe_wanted(FILE_MODE, owner)
+    else:
+        before = "" if current is None else describe(current)
+        after = describe(content)
+    return Change("write", path, content, before, after)
+
+
+def _describe_wanted(mode, owner):
+    text = "mode %04o" % mode
+    if owner is not None:
+        text += ", owner %d:%d" % owner
+    return text
+
+
+def _text(data):
+    return data.decode("utf-8", "replace")
+
+
+def lines_content(field, lines):
+    """The bytes of a file of one entry per line; refuses an entry that would add a line."""
+    for index, line in enumerate(lines):
+        if not line or "\n" in line or "\r" in line:
+            raise FleetcaError("%s[%d] must be one non-empty line" % (field, index))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def plan_host_certificates(entries, owner):
+    changes = []
+    for index, entry in enumerate(entries):
+        field = "host_certificates[%d]" % index
+        line = (entry.get("certificate") or "").strip()
+        parse_certificate(line, field + ".certificate")
+        change = plan_file(field + ".path", entry["path"], lines_content(field, [line]), _text, owner)
+        if change:
+            changes.append(change)
+    return changes
+
+
+def plan_user_ca_keys(path, keys, owner):
+    if not keys:
+        raise FleetcaError("trusted_user_ca_keys.keys must name at least one CA public key")
+    lines = [key.strip() for key in keys]
+    for index, line in enumerate(lines):
+        parse_public_key(line, "trusted_user_ca_keys.keys[%d]" % index)
+    change = plan_file("trusted_user_ca_keys.path", path,
+                       lines_content("trusted_user_ca_keys.keys", lines), _text, owner)
+    return [change] if change else []
+
+
+def _krl_summary(data):
+    try:
+        krl = parse_krl(data)
+    except WireError as exc:
+        return None, "unreadable KRL (%s), sha256 %s" % (exc, hashlib.sha256(data).hexdigest())
+    return krl.version, "KRL version %d, sha256 %s\n" % (krl.version, hashlib.sha256(data).hexdigest())
+
+
+def decode_krl(content, sha256):
+    """The KRL bytes from base64 `content`, checked against `sha256` and parsed."""
+    try:
+        data = base64.b64decode(content, validate=True)
+    except (binascii.Error, ValueError):
+        raise FleetcaError("revoked_keys.content must be base64 (as ansible.builtin.slurp returns it)")
+    digest = hashlib.sha256(data).hexdigest()
+    if sha256 is not None:
+        if not SHA256_HEX.match(sha256):
+            raise FleetcaError("revoked_keys.sha256 must be 64 lower-case hex digits")
+        if digest != sha256:
+            raise FleetcaError("revoked_keys.content has sha256 %s, not the expected %s: the master "
+                               "KRL changed while it was read; run again" % (digest, sha256))
+    try:
+        version = parse_krl(data).version
+    except WireError as exc:
+        raise FleetcaError("revoked_keys.content is not a KRL sshd could load: %s" % exc)
+    return data, version, digest
+
+
+def plan_krl(path, content, sha256, owner):
+    """Install the KRL `content` at `path`; refuse to replace a KRL of a higher version."""
+    data, version, digest = decode_krl(content, sha256)
+    check_writable_path("revoked_keys.path", path)
+    installed = read_if_exists(path)
+    if installed is not None:
+        installed_version = _krl_summary(installed)[0]
+        if installed_version is not None and installed_version > version:
+            raise FleetcaError("revoked_keys: %s has KRL version %d, newer than the given version %d: "
+                               "refusing to roll it back" % (path, installed_version, version))
+    change = plan_file("revoked_keys.path", path, data, lambda raw: _krl_summary(raw)[1], owner)
+    return ([change] if change else []), {"path": path, "krl_version": version, "sha256": digest}
+
+
+def plan_principals(directory, users, exclusive, owner):
+    """One file per user listing their principals; with `exclusive`, remove unlisted users' files."""
+    changes = []
+    info = _state(directory)
+    if info is not None and not stat.S_ISDIR(info.st_mode):
+        raise FleetcaError("authorized_principals.directory: %s is not a directory" % directory)
+    if info is None:
+        check_writable_path("authorized_principals.directory", directory)
+        changes.append(Change("mkdir", directory, before="(absent)", after="directory, " + _describe_wanted(DIR_MODE, owner)))
+    elif _attributes_differ(info, DIR_MODE, owner):
+        changes.append(Change("mkdir", directory, before=_describe(info, DIR_MODE, owner),
+                              after=_describe_wanted(DIR_MODE, owner)))
+    for user in sorted(users):
+        field = "authorized_principals.users.%s" % user
+        if not USER_NAME.match(user) or user in (".", ".."):
+            raise FleetcaError("authorized_principals.users: %r is not a user name (letters, digits, "
+                               "'.', '_', '-'; no slash)" % user)
+        if not isinstance(users[user], list):
+            raise FleetcaError("%s must be a list of principals" % field)
+        principals = [str(item).strip() for item in users[user]]
+        if any("," in item for item in principals):
+            raise FleetcaError("%s: a principal cannot contain a comma" % field)
+        content = lines_content(field, principals) if principals else b""
+        path = os.path.join(directory, user)
+        if info is None:
+            changes.append(Change("write", path, content, "", _text(content)))
+            continue
+        change = plan_file(field, path, content, _text, owner)
+        if change:
+            changes.append(change)
+    if exclusive and info is not None:
+        for name in sorted(os.listdir(directory)):
+            path = os.path.join(directory, name)
+            if name not in users and os.path.isfile(path):
+                changes.append(Change("remove", path, before=_text(read_if_exists(path) or b""), after=""))
+    return changes
+
+
+def apply(changes, owner):
+    """Carry out planned changes in order (directories first, as planned)."""
+    for change in changes:
+        if change.action == "mkdir":
+            if not os.path.isdir(change.path):
+                os.mkdir(change.path, DIR_MODE)
+            os.chmod(change.path, DIR_MODE)
+            if owner is not None:
+                os.chown(change.path, owner[0], owner[1])
+        elif change.action == "write":
+            write_atomic(change.path, change.content, FILE_MODE, owner)
+        else:
+            os.unlink(change.path)

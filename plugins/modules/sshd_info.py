@@ -1,0 +1,213 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: fleetca.ssh contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: sshd_info
+short_description: Ask a server's installed OpenSSH what it supports, and read its sshd files
+version_added: 0.1.0
+description:
+  - Read-only. In one call, returns what the C(fleetca.ssh.server) role compares against,
+    the algorithms the installed OpenSSH implements (C(ssh -Q)), the option names its sshd knows
+    and the live effective configuration (C(sshd -T)), whether the main C(sshd_config) includes
+    the drop-in directory, the host keys and their certificates, the state of the files the role
+    manages, and the sshd service's state.
+  - Also returns the host name, FQDN and OS family, so that the role needs no fact gathering.
+  - Needs only Python's standard library on the server.
+author:
+  - fleetca.ssh contributors (@fleetca)
+attributes:
+  check_mode:
+    support: full
+    description: Reads only; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Nothing to diff.
+options:
+  host_key_types:
+    description: Host key types to report (C(ed25519), C(rsa), C(ecdsa)).
+    type: list
+    elements: str
+    default: [ed25519, rsa]
+  key_dir:
+    description: Where the host keys are (C(ssh_host_TYPE_key), C(.pub), C(-cert.pub)).
+    type: path
+    default: /etc/ssh
+  main_config:
+    description: The main sshd configuration file.
+    type: path
+    default: /etc/ssh/sshd_config
+  dropin:
+    description: The drop-in the role would write; its directory is looked for in the main file's C(Include) lines.
+    type: path
+    default: /etc/ssh/sshd_config.d/00-fleetca.conf
+  sshd:
+    description: The sshd binary; searched on C(PATH) and in the sbin directories when omitted.
+    type: path
+  files:
+    description: Text files to return with content, mode and owner (V(null) when absent).
+    type: list
+    elements: path
+    default: []
+  digest_files:
+    description: Files to return by SHA-256 only (the KRL, which may be large).
+    type: list
+    elements: path
+    default: []
+  principals_dir:
+    description: A directory whose files to return with content, mode and owner.
+    type: path
+  service:
+    description: The sshd service name; V(ssh) on the Debian family, else V(sshd), when omitted.
+    type: str
+seealso:
+  - module: fleetca.ssh.sshd_trust
+"""
+
+EXAMPLES = r"""
+- name: Ask the installed OpenSSH what it supports
+  fleetca.ssh.sshd_info:
+  register: sshd
+
+- name: Show the key exchange algorithms it implements
+  ansible.builtin.debug:
+    msg: "{{ sshd.query.kex }}"
+"""
+
+RETURN = r"""
+hostname:
+  description: Short host name (as Ansible's C(ansible_facts.hostname)).
+  returned: always
+  type: str
+  sample: web1
+fqdn:
+  description: Fully qualified name (as C(ansible_facts.fqdn)).
+  returned: always
+  type: str
+  sample: web1.example.com
+os_family:
+  description: OS family from C(/etc/os-release) (as C(ansible_facts.os_family)).
+  returned: always
+  type: str
+  sample: Debian
+service_name:
+  description: The sshd service name used for RV(service).
+  returned: always
+  type: str
+  sample: ssh
+ssh_version:
+  description: What C(ssh -V) prints, null without an ssh client.
+  returned: always
+  type: str
+  sample: OpenSSH_9.2p1 Debian-2+deb12u3, OpenSSL 3.0.15 3 Sep 2024
+ssh:
+  description: The ssh client binary, null when not found.
+  returned: always
+  type: str
+sshd:
+  description: The sshd binary, null when not found.
+  returned: always
+  type: str
+query:
+  description: Algorithm lists by kind (C(kex), C(cipher), C(mac), C(host_key), C(sig)), from C(ssh -Q).
+  returned: always
+  type: dict
+options:
+  description: Lower-case option names the installed sshd knows (C(sshd -T -f /dev/null)).
+  returned: always
+  type: list
+  elements: str
+effective:
+  description: The lines of C(sshd -T) for the live configuration, null when it fails.
+  returned: always
+  type: list
+  elements: str
+run_sshd:
+  description: Whether the privilege separation directory C(/run/sshd) exists.
+  returned: always
+  type: bool
+main_exists:
+  description: Whether the main configuration file exists.
+  returned: always
+  type: bool
+includes_dropin_dir:
+  description: Whether the main file's C(Include) lines name the drop-in's directory.
+  returned: always
+  type: bool
+lines_before_include:
+  description: Active lines of the main file before that C(Include), each as its number, a colon and the line.
+  returned: always
+  type: list
+  elements: str
+dropins:
+  description: The C(*.conf) files in the drop-in directory.
+  returned: always
+  type: list
+  elements: str
+host_keys:
+  description:
+    - Per host key type, C(path), C(private_exists), C(public_key), C(certificate) and
+      C(certificate_file) (content, mode, uid, gid, isdir; null when absent).
+  returned: always
+  type: dict
+files:
+  description: Per O(files) path, content, mode, uid, gid and isdir (null when absent).
+  returned: always
+  type: dict
+digests:
+  description: Per O(digest_files) path, the SHA-256 in hex (null when unreadable).
+  returned: always
+  type: dict
+principals_dir:
+  description: The O(principals_dir) itself (mode, uid, gid, isdir), null when absent.
+  returned: always
+  type: dict
+principals_files:
+  description: Per file name in O(principals_dir), content, mode, uid, gid.
+  returned: always
+  type: dict
+service:
+  description: C(active) and C(enabled) of the sshd service; null without systemd.
+  returned: always
+  type: dict
+errors:
+  description: What could not be asked (no ssh binary, a failed query); the role fails on them.
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.fleetca.ssh.plugins.module_utils.sshd_probe import probe
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            host_key_types=dict(type="list", elements="str", default=["ed25519", "rsa"], no_log=False),
+            key_dir=dict(type="path", default="/etc/ssh"),
+            main_config=dict(type="path", default="/etc/ssh/sshd_config"),
+            dropin=dict(type="path", default="/etc/ssh/sshd_config.d/00-fleetca.conf"),
+            sshd=dict(type="path"),
+            files=dict(type="list", elements="path", default=[]),
+            digest_files=dict(type="list", elements="path", default=[]),
+            principals_dir=dict(type="path"),
+            service=dict(type="str"),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    result = probe(params["host_key_types"], params["key_dir"], params["main_config"], params["dropin"],
+                   sshd=params["sshd"], files=params["files"], digest_files=params["digest_files"],
+                   principals_dir=params["principals_dir"], service=params["service"])
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()

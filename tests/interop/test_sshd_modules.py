@@ -1,0 +1,205 @@
+"""fleetca.ssh.sshd_trust and fleetca.ssh.sshd_info through Ansible (ansible-playbook, localhost).
+
+sshd_trust: the files it installs are what ssh-keygen reads (-L on the certificate, -Q on the
+KRL), 0644; a second run changes nothing; check mode and a bad input write nothing; a KRL of a
+lower version or with the wrong digest is refused; principals files of unlisted users go.
+sshd_info: what it reports is what the installed OpenSSH and the files say.
+"""
+
+import base64
+import hashlib
+import os
+import platform
+import socket
+import stat
+
+import pytest
+
+from ansible_collections.fleetca.ssh.plugins.module_utils import krl
+
+SSH_KEYGEN_LIST_ENV = dict(os.environ, TZ="UTC")
+
+
+def trust_task(register, ignore_errors=False, **args):
+    entry = {"name": register, "fleetca.ssh.sshd_trust": args, "register": register}
+    if ignore_errors:
+        entry["ignore_errors"] = True
+    return entry
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(str(path)).st_mode)
+
+
+def krl_bytes(version, revoked_key=None):
+    revocations = krl.build_revocations(public_keys=[revoked_key]) if revoked_key else None
+    made = krl.Krl(version=version, generated=1_800_000_000)
+    if revocations:
+        made.revoke(revocations)
+    return made.to_bytes()
+
+
+def krl_option(path, data, sha256=None):
+    return {"path": str(path), "content": base64.b64encode(data).decode(),
+            "sha256": hashlib.sha256(data).hexdigest() if sha256 is None else sha256}
+
+
+@pytest.fixture
+def layout(workdir, make_key, sign_cert):
+    """A fake /etc/ssh: a host key, its certificate, a user CA, a KRL revoking one user key."""
+    etc = workdir / "etc"
+    etc.mkdir()
+    host_ca = make_key("trust-host-ca")
+    user_ca = make_key("trust-user-ca")
+    host_key = make_key("trust-host-key")
+    revoked = make_key("trust-revoked-user")
+    cert = sign_cert(host_ca, host_key, cert_type="host", principals=["web1.example.com"], key_id="host:web1")
+    return {
+        "etc": etc,
+        "cert": cert,
+        "cert_path": etc / "ssh_host_ed25519_key-cert.pub",
+        "user_ca": user_ca,
+        "revoked": revoked,
+        "krl": krl_bytes(3, revoked.public_line),
+        "krl_path": etc / "revoked.krl",
+    }
+
+
+def full_args(layout, users=None):
+    etc = layout["etc"]
+    return dict(
+        host_certificates=[{"path": str(layout["cert_path"]), "certificate": layout["cert"].to_line()}],
+        trusted_user_ca_keys={"path": str(etc / "user_ca.pub"), "keys": [layout["user_ca"].public_line]},
+        revoked_keys=krl_option(layout["krl_path"], layout["krl"]),
+        authorized_principals={"directory": str(etc / "principals"),
+                               "users": users if users is not None else {"alice": ["alice", "ops"]}},
+    )
+
+
+def test_installs_what_openssh_reads_and_is_idempotent(ansible_playbook, layout, run_cmd):
+    etc = layout["etc"]
+    args = full_args(layout)
+    play = ansible_playbook.run([trust_task("first", **args), trust_task("again", **args)])
+    assert play.returncode == 0, play.output
+    first, again = play.results["first"], play.results["again"]
+    assert first["changed"] and first["host_certificates_changed"]
+    assert sorted(first["changed_paths"]) == sorted(
+        [str(layout["cert_path"]), str(etc / "user_ca.pub"), str(layout["krl_path"]),
+         str(etc / "principals"), str(etc / "principals" / "alice")])
+    assert not again["changed"] and again["changed_paths"] == [] and not again["host_certificates_changed"]
+    assert first["revoked_keys"]["krl_version"] == 3
+    listing = run_cmd(["ssh-keygen", "-L", "-f", str(layout["cert_path"])], env=SSH_KEYGEN_LIST_ENV).stdout
+    assert "Type: ssh-ed25519-cert-v01@openssh.com host certificate" in listing
+    assert "web1.example.com" in listing
+    # ssh-keygen -Q exits 1 for a revoked key, 0 for one that is not.
+    revoked = run_cmd(["ssh-keygen", "-Q", "-f", str(layout["krl_path"]), layout["revoked"].pub_path], check=False)
+    assert revoked.returncode == 1, revoked.stdout + revoked.stderr
+    fine = run_cmd(["ssh-keygen", "-Q", "-f", str(layout["krl_path"]), layout["user_ca"].pub_path], check=False)
+    assert fine.returncode == 0, fine.stdout + fine.stderr
+    assert (etc / "principals" / "alice").read_text() == "alice\nops\n"
+    assert (etc / "user_ca.pub").read_text() == layout["user_ca"].public_line + "\n"
+    for path in (layout["cert_path"], etc / "user_ca.pub", layout["krl_path"], etc / "principals" / "alice"):
+        assert mode(path) == 0o644, path
+    assert mode(etc / "principals") == 0o755
+
+
+def test_fixes_modes_and_removes_unlisted_principals(ansible_playbook, layout):
+    etc = layout["etc"]
+    play = ansible_playbook.run([trust_task("first", **full_args(layout, {"alice": ["alice"], "bob": ["bob"]}))])
+    assert play.returncode == 0, play.output
+    os.chmod(str(layout["cert_path"]), 0o600)
+    play = ansible_playbook.run([trust_task("second", **full_args(layout, {"alice": ["alice"]}))], diff=True)
+    assert play.returncode == 0, play.output
+    second = play.results["second"]
+    assert second["changed_paths"] == [str(layout["cert_path"])]
+    assert second["removed_paths"] == [str(etc / "principals" / "bob")]
+    assert mode(layout["cert_path"]) == 0o644
+    assert not (etc / "principals" / "bob").exists()
+    assert "mode 0600" in play.output and "mode 0644" in play.output
+
+
+def test_check_mode_and_diff_write_nothing(ansible_playbook, layout):
+    play = ansible_playbook.run([trust_task("would", **full_args(layout))], check=True, diff=True)
+    assert play.returncode == 0, play.output
+    assert play.results["would"]["changed"]
+    assert sorted(os.listdir(str(layout["etc"]))) == []
+    assert "KRL version 3, sha256 %s" % hashlib.sha256(layout["krl"]).hexdigest() in play.output
+    assert "+alice" in play.output
+
+
+@pytest.mark.parametrize("field, change, message", [
+    ("host_certificates", lambda args, layout: args["host_certificates"][0].update(
+        certificate=layout["user_ca"].public_line), "host_certificates[0].certificate is a ssh-ed25519 key"),
+    ("trusted_user_ca_keys", lambda args, layout: args["trusted_user_ca_keys"].update(keys=["ssh-ed25519 !!"]),
+     "trusted_user_ca_keys.keys[0]"),
+    ("revoked_keys", lambda args, layout: args["revoked_keys"].update(sha256="0" * 64),
+     "revoked_keys.content has sha256"),
+    ("revoked_keys", lambda args, layout: args["revoked_keys"].update(
+        krl_option(layout["krl_path"], b"SSHKRL\n\0not a krl")), "revoked_keys.content is not a KRL"),
+    ("authorized_principals", lambda args, layout: args["authorized_principals"].update(
+        users={"../root": ["x"]}), "authorized_principals.users"),
+    ("authorized_principals", lambda args, layout: args["authorized_principals"].update(
+        users={"alice": ["a,b"]}), "cannot contain a comma"),
+])
+def test_bad_input_names_the_field_and_writes_nothing(ansible_playbook, layout, field, change, message):
+    args = full_args(layout)
+    change(args, layout)
+    play = ansible_playbook.run([trust_task("bad", ignore_errors=True, **args)])
+    result = play.results["bad"]
+    assert result["failed"], play.output
+    assert message in result["msg"], result["msg"]
+    assert field in result["msg"]
+    assert os.listdir(str(layout["etc"])) == []
+
+
+def test_refuses_to_roll_back_the_krl(ansible_playbook, layout):
+    newer = krl_bytes(7)
+    layout["krl_path"].write_bytes(newer)
+    play = ansible_playbook.run([trust_task("older", ignore_errors=True,
+                                            revoked_keys=krl_option(layout["krl_path"], layout["krl"]))])
+    result = play.results["older"]
+    assert result["failed"] and "version 7, newer than the given version 3" in result["msg"], result
+    assert layout["krl_path"].read_bytes() == newer
+
+
+def test_sshd_info_reports_the_installed_openssh(ansible_playbook, workdir, make_key, run_cmd):
+    etc = workdir / "etc"
+    (etc / "sshd_config.d").mkdir(parents=True)
+    host_key = make_key("info-host-key")
+    for suffix in ("", ".pub"):
+        os.link(host_key.path + suffix, str(etc / ("ssh_host_ed25519_key" + suffix)))
+    (etc / "sshd_config").write_text("Port 22\nInclude %s/sshd_config.d/*.conf\n" % etc)
+    (etc / "other_config").write_text("Port 22\n")
+    (etc / "revoked.krl").write_bytes(krl_bytes(1))
+    (etc / "principals").mkdir()
+    (etc / "principals" / "alice").write_text("alice\n")
+    common = dict(host_key_types=["ed25519", "rsa"], key_dir=str(etc), dropin=str(etc / "sshd_config.d/00-fleetca.conf"),
+                  digest_files=[str(etc / "revoked.krl")], files=[str(etc / "sshd_config"), str(etc / "absent")],
+                  principals_dir=str(etc / "principals"))
+    play = ansible_playbook.run([
+        {"name": "dropin", "fleetca.ssh.sshd_info": dict(main_config=str(etc / "sshd_config"), **common),
+         "register": "dropin"},
+        {"name": "main", "fleetca.ssh.sshd_info": dict(main_config=str(etc / "other_config"), **common),
+         "register": "main"},
+    ])
+    assert play.returncode == 0, play.output
+    info, other = play.results["dropin"], play.results["main"]
+    assert not info["changed"]
+    assert info["query"]["kex"] == run_cmd(["ssh", "-Q", "kex"]).stdout.split()
+    assert info["query"]["cipher"] == run_cmd(["ssh", "-Q", "cipher"]).stdout.split()
+    assert info["ssh_version"] == run_cmd(["ssh", "-V"]).stderr.strip()
+    assert info["sshd"] == "/usr/sbin/sshd"
+    assert "trustedusercakeys" in info["options"] and "revokedkeys" in info["options"]
+    assert info["includes_dropin_dir"] and info["lines_before_include"] == ["1: Port 22"]
+    assert not other["includes_dropin_dir"]
+    assert info["host_keys"]["ed25519"]["public_key"] == host_key.public_line
+    assert info["host_keys"]["ed25519"]["private_exists"]
+    assert info["host_keys"]["rsa"] == {"path": str(etc / "ssh_host_rsa_key"), "private_exists": False,
+                                        "public_key": None, "certificate": None, "certificate_file": None}
+    assert info["digests"][str(etc / "revoked.krl")] == run_cmd(["sha256sum", str(etc / "revoked.krl")]).stdout.split()[0]
+    assert info["files"][str(etc / "absent")] is None
+    assert info["files"][str(etc / "sshd_config")]["content"].startswith("Port 22\n")
+    assert info["principals_files"]["alice"]["content"] == "alice\n"
+    assert info["hostname"] == platform.node().split(".")[0]
+    assert info["fqdn"] == socket.getfqdn()
+    assert info["os_family"] == "Debian" and info["service_name"] == "ssh"
