@@ -206,7 +206,7 @@ def probe(types, key_dir, main, dropin, sshd=None, files=(), digest_files=(), pr
     if result["sshd"]:
         result["options"], result["effective"] = sshd_options(result["sshd"], result["errors"])
     else:
-        result["errors"].append("no sshd binary found")
+        result["errors"].append("sshd: %s is not an executable" % sshd if sshd else "no sshd binary found")
     main_text = read_text(main)
     result["main_exists"] = main_text is not None
     result["includes_dropin_dir"], result["lines_before_include"] = include_layout(main_text, dropin)

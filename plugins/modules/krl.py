@@ -186,6 +186,13 @@ krl_version:
   returned: always
   type: int
   sample: 7
+sha256:
+  description:
+    - SHA-256 of the KRL file's bytes now on disk, in hex (in check mode, of the bytes that would be
+      written), as C(fleetca.ssh.krl_info) returns it.
+  returned: always
+  type: str
+  sample: 3c1c8e0d2f6c3a8c5c0c9d7f8b0e1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b
 previous_version:
   description: The version that was on disk before, null when there was no file.
   returned: always
@@ -210,6 +217,7 @@ entries:
   sample: 1043
 """
 
+import hashlib
 import os
 
 from ansible.module_utils.basic import AnsibleModule
@@ -218,8 +226,8 @@ from ansible_collections.fleetca.ssh.plugins.module_utils import files
 from ansible_collections.fleetca.ssh.plugins.module_utils.krl import (
     build_revocations,
     load_ca_option,
+    load_krl_file,
     plan_update,
-    read_krl_file,
     select_issued,
 )
 from ansible_collections.fleetca.ssh.plugins.module_utils.store import IssuanceLog
@@ -293,17 +301,22 @@ def main():
         request = build_revocations(params["ca_public_key"], params["serials"], params["key_ids"],
                                     params["public_keys"], params["sha256_fingerprints"],
                                     issued_records(params))
-        update = plan_update(read_krl_file(path), request, params["state"], params["comment"],
-                             params["krl_version"])
-        if update.changed and not module.check_mode:
-            files.write_atomic(path, update.krl.to_bytes(), initial_mode(params["mode"]))
+        loaded = load_krl_file(path)
+        current, digest = loaded if loaded else (None, None)
+        update = plan_update(current, request, params["state"], params["comment"], params["krl_version"])
+        if update.changed:
+            data = update.krl.to_bytes()
+            digest = hashlib.sha256(data).hexdigest()
+            if not module.check_mode:
+                files.write_atomic(path, data, initial_mode(params["mode"]))
     except FleetcaError as exc:
         module.fail_json(msg=str(exc))
     changed = update.changed
     if os.path.exists(path):
         changed = module.set_fs_attributes_if_different(module.load_file_common_arguments(params), changed)
-    result = dict(changed=changed, krl_version=update.krl.version, previous_version=update.old_version,
-                  added=update.added, removed=update.removed, entries=update.krl.entry_count())
+    result = dict(changed=changed, krl_version=update.krl.version, sha256=digest,
+                  previous_version=update.old_version, added=update.added, removed=update.removed,
+                  entries=update.krl.entry_count())
     if module._diff:
         result["diff"] = diff_of(update, path)
     module.exit_json(**result)

@@ -19,6 +19,7 @@ description:
     manages, and the sshd service's state.
   - Also returns the host name, FQDN and OS family, so that the role needs no fact gathering.
   - Needs only Python's standard library on the server.
+  - Fails when the ssh client or the sshd binary is not found (both are needed to answer).
 author:
   - fleetca.ssh contributors (@fleetca)
 attributes:
@@ -176,7 +177,7 @@ service:
   returned: always
   type: dict
 errors:
-  description: What could not be asked (no ssh binary, a failed query); the role fails on them.
+  description: What could not be asked (a failed query, C(sshd -T) without host keys).
   returned: always
   type: list
   elements: str
@@ -206,6 +207,8 @@ def main():
     result = probe(params["host_key_types"], params["key_dir"], params["main_config"], params["dropin"],
                    sshd=params["sshd"], files=params["files"], digest_files=params["digest_files"],
                    principals_dir=params["principals_dir"], service=params["service"])
+    if result["sshd"] is None or result["ssh"] is None:
+        module.fail_json(msg="; ".join(result["errors"]) + " (is OpenSSH installed?)", **result)
     module.exit_json(changed=False, **result)
 
 

@@ -203,3 +203,10 @@ def test_sshd_info_reports_the_installed_openssh(ansible_playbook, workdir, make
     assert info["hostname"] == platform.node().split(".")[0]
     assert info["fqdn"] == socket.getfqdn()
     assert info["os_family"] == "Debian" and info["service_name"] == "ssh"
+
+
+def test_sshd_info_fails_without_sshd(ansible_playbook, workdir):
+    play = ansible_playbook.run([{"name": "nosshd", "fleetca.ssh.sshd_info": {"sshd": str(workdir / "sshd")},
+                                  "register": "nosshd", "ignore_errors": True}])
+    result = play.results["nosshd"]
+    assert result["failed"] and "sshd: %s is not an executable" % (workdir / "sshd") in result["msg"], result
