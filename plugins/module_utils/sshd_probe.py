@@ -5,8 +5,12 @@
 
 Read-only: runs `ssh -V`, `ssh -Q ...`, `sshd -T` and `systemctl is-active/is-enabled`, and
 reads files. The server role compares what it wants with this one answer and calls a module
-only where something differs, so an unchanged host costs a handful of round trips. Standard
-library only (servers need not have `cryptography`); Python 3.6+.
+only where something differs. Standard library only (servers need not have `cryptography`);
+Python 3.6+.
+
+Two ways in: the module fleetca.ssh.sshd_info, and `python3 -c SOURCE JSON_ARGS` (see `main`),
+which the server role runs with ansible.builtin.raw: one connection round trip instead of the
+five or six of a module call without pipelining, on every server at every run.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,12 +20,15 @@ __metaclass__ = type
 import fnmatch
 import glob
 import hashlib
+import json
 import os
 import platform
 import re
 import shutil
 import socket
 import subprocess
+import sys
+import time
 
 SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/bin", "/sbin", "/bin"])
 
@@ -186,7 +193,7 @@ def service_state(name):
 def probe(types, key_dir, main, dropin, sshd=None, files=(), digest_files=(), principals_dir=None,
           service=None):
     """Everything the server role compares against, as one dict (see the sshd_info module)."""
-    result = {"errors": []}
+    result = {"errors": [], "probed_at": time.time()}
     result.update(host_names())
     result["os_family"] = os_family(read_text("/etc/os-release"))
     result["service_name"] = service or ("ssh" if result["os_family"] == "Debian" else "sshd")
@@ -222,3 +229,29 @@ def probe(types, key_dir, main, dropin, sshd=None, files=(), digest_files=(), pr
             result["principals_files"][name] = file_state(os.path.join(principals_dir, name))
     result["service"] = service_state(result["service_name"])
     return result
+
+
+def missing_binaries(result):
+    """The probe's error when ssh or sshd is missing (nothing else can be asked), else None."""
+    if result["sshd"] is None or result["ssh"] is None:
+        return "; ".join(result["errors"]) + " (is OpenSSH installed?)"
+    return None
+
+
+# Marks the JSON line in a raw command's output: a terminal (ssh -tt) or sudo may add lines.
+OUTPUT_MARK = "FLEETCA-SSHD-PROBE "
+
+
+def main(argv):
+    """`python3 -c SOURCE JSON_ARGS`: print the probe as one marked JSON line; exit 1, saying
+    why, without OpenSSH."""
+    result = probe(**json.loads(argv[1]))
+    sys.stdout.write(OUTPUT_MARK + json.dumps(result) + "\n")
+    problem = missing_binaries(result)
+    if problem:
+        sys.stderr.write(problem + "\n")
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -176,6 +176,10 @@ service:
   description: C(active) and C(enabled) of the sshd service; null without systemd.
   returned: always
   type: dict
+probed_at:
+  description: When the probe ran, in seconds since the epoch.
+  returned: always
+  type: float
 errors:
   description: What could not be asked (a failed query, C(sshd -T) without host keys).
   returned: always
@@ -185,7 +189,7 @@ errors:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.fleetca.ssh.plugins.module_utils.sshd_probe import probe
+from ansible_collections.fleetca.ssh.plugins.module_utils.sshd_probe import missing_binaries, probe
 
 
 def main():
@@ -207,8 +211,9 @@ def main():
     result = probe(params["host_key_types"], params["key_dir"], params["main_config"], params["dropin"],
                    sshd=params["sshd"], files=params["files"], digest_files=params["digest_files"],
                    principals_dir=params["principals_dir"], service=params["service"])
-    if result["sshd"] is None or result["ssh"] is None:
-        module.fail_json(msg="; ".join(result["errors"]) + " (is OpenSSH installed?)", **result)
+    problem = missing_binaries(result)
+    if problem:
+        module.fail_json(msg=problem, **result)
     module.exit_json(changed=False, **result)
 
 
