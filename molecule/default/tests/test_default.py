@@ -15,10 +15,13 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 
 import pytest
 import testinfra
+
+# The verifiers' shared helpers (pytest's rootdir is / under molecule: no conftest reaches here).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared"))
+from fleetca_logins import SSH as SSH_BASE, run_ssh  # noqa: E402  pylint: disable=wrong-import-position
 
 CA = "default-ca-deb12"
 WS = "default-ws-deb12"
@@ -26,14 +29,7 @@ SERVERS = ["default-srv-deb11", "default-ca-deb12", "default-srv-deb13"]
 RELEASE = {"default-srv-deb11": "11", "default-ca-deb12": "12", "default-srv-deb13": "13"}
 KEY = "/root/alice/id_ed25519"
 
-# No prompt can appear (BatchMode), host keys are checked strictly against the system
-# known_hosts only (the role's managed @cert-authority block), never a user file.
-SSH = (
-    "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/dev/null"
-    " -o GlobalKnownHostsFile=/etc/ssh/ssh_known_hosts -o IdentitiesOnly=yes"
-    f" -o IdentityFile={KEY} -o ConnectTimeout=10"
-)
-DENIED = "Permission denied"
+SSH = f"{SSH_BASE} -o IdentityFile={KEY}"
 
 
 @pytest.fixture(scope="session")
@@ -41,18 +37,9 @@ def hosts():
     return {name: testinfra.get_host(f"docker://{name}") for name in SERVERS + [WS]}
 
 
-def ssh(hosts, target, options="", command="id -un", user="alice", attempts=8):
-    """Run ssh on the workstation; retry while a PerSourcePenalties block is in force."""
-    cmd = f"{SSH} {options} {user}@{target} {command}"
-    for attempt in range(attempts):
-        result = hosts[WS].run(cmd)
-        penalised = (result.rc == 255 and DENIED not in result.stderr
-                     and "Host key verification failed" not in result.stderr
-                     and re.search(r"Connection (closed|reset)|kex_exchange_identification", result.stderr))
-        if not penalised:
-            return result
-        time.sleep(6)
-    return result
+def ssh(hosts, target, options="", command="id -un", user="alice"):
+    """Run ssh on the workstation, waiting out PerSourcePenalties (fleetca_logins.run_ssh)."""
+    return run_ssh(hosts[WS], f"{SSH} {options} {user}@{target} {command}")
 
 
 def cert(name):

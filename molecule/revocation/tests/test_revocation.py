@@ -17,10 +17,13 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 
 import pytest
 import testinfra
+
+# The verifiers' shared helpers (pytest's rootdir is / under molecule: no conftest reaches here).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared"))
+from fleetca_logins import DENIED, SSH, run_ssh  # noqa: E402  pylint: disable=wrong-import-position
 
 CA = "revocation-ca-deb12"
 WS = "revocation-ws-deb12"
@@ -28,7 +31,6 @@ DOWN = "revocation-srv-deb13"
 SERVERS = [CA, "revocation-srv-deb11", DOWN]
 MASTER_KRL = "/etc/ssh/fleetca/revoked.krl"
 INSTALLED_KRL = "/etc/ssh/fleetca_revoked.krl"
-DENIED = "Permission denied"
 
 # One stage of the story: a playbook's exit code and output, then who could log in where.
 Stage = collections.namedtuple("Stage", "code output logins")
@@ -39,23 +41,9 @@ def hosts():
     return {name: testinfra.get_host(f"docker://{name}") for name in SERVERS + [WS]}
 
 
-def login(hosts, user, server, attempts=8):
-    """ssh from the workstation with USER's key and certificate; (rc, stdout, stderr).
-
-    No prompt can appear (BatchMode) and the host is checked only against the managed
-    @cert-authority block. A PerSourcePenalties block (OpenSSH 9.8+: the connection closes
-    before any authentication result) is waited out, so each result is judged on its reason.
-    """
-    cmd = ("ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/dev/null"
-           " -o GlobalKnownHostsFile=/etc/ssh/ssh_known_hosts -o IdentitiesOnly=yes -o ConnectTimeout=10"
-           f" -i /root/{user}/id_ed25519 {user}@{server} id -un")
-    for dummy in range(attempts):
-        result = hosts[WS].run(cmd)
-        penalised = (result.rc == 255 and DENIED not in result.stderr
-                     and re.search(r"Connection (closed|reset)|kex_exchange_identification", result.stderr))
-        if not penalised:
-            break
-        time.sleep(6)
+def login(hosts, user, server):
+    """ssh from the workstation with USER's key and certificate; (rc, stdout, stderr)."""
+    result = run_ssh(hosts[WS], f"{SSH} -i /root/{user}/id_ed25519 {user}@{server} id -un")
     return result.rc, result.stdout.strip(), result.stderr
 
 
