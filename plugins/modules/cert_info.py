@@ -18,13 +18,8 @@ description:
   - Reads all certificate types, security-key (sk-*) certificates included.
 author:
   - fleetca.ssh contributors (@fleetca)
-attributes:
-  check_mode:
-    support: full
-    description: Reads only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing to diff.
+extends_documentation_fragment:
+  - fleetca.ssh.info_module
 options:
   path:
     description:

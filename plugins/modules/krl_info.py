@@ -24,13 +24,8 @@ description:
     OpenSSH reads) fails the task with the problem and its byte offset.
 author:
   - fleetca.ssh contributors (@fleetca)
-attributes:
-  check_mode:
-    support: full
-    description: Reads only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing to diff.
+extends_documentation_fragment:
+  - fleetca.ssh.info_module
 options:
   path:
     description:

@@ -22,13 +22,8 @@ description:
   - Fails when the ssh client or the sshd binary is not found (both are needed to answer).
 author:
   - fleetca.ssh contributors (@fleetca)
-attributes:
-  check_mode:
-    support: full
-    description: Reads only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing to diff.
+extends_documentation_fragment:
+  - fleetca.ssh.info_module
 options:
   host_key_types:
     description: Host key types to report (C(ed25519), C(rsa), C(ecdsa)).
