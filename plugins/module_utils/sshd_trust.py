@@ -66,39 +66,48 @@ def _attributes_differ(info, mode, owner):
             or (owner is not None and (info.st_uid, info.st_gid) != owner))
 
 
-def _describe(info, mode, owner):
-    if info is None:
-        return "(absent)"
-    text = "mode %04o" % stat.S_IMODE(info.st_mode)
-    if owner is not None:
-        text += ", owner %d:%d" % (info.st_uid, info.st_gid)
+def _describe_attributes(mode, ids):
+    """`mode 0644[, owner 0:0]` for a diff; `ids` None where the module enforces no owner."""
+    text = "mode %04o" % mode
+    if ids is not None:
+        text += ", owner %d:%d" % ids
     return text
+
+
+def _describe(info, owner):
+    """The attributes of a file in place, its owner shown where the module enforces one."""
+    ids = (info.st_uid, info.st_gid) if owner is not None else None
+    return _describe_attributes(stat.S_IMODE(info.st_mode), ids)
+
+
+def _read_regular(field, path):
+    """(lstat result, bytes) of the file at `path`, (None, None) when absent; refuses a
+    missing directory or something that is not a regular file."""
+    check_writable_path(field, path)
+    info = _state(path)
+    if info is None:
+        return None, None
+    if not stat.S_ISREG(info.st_mode):
+        raise FleetcaError("%s: %s is not a regular file" % (field, path))
+    return info, read_if_exists(path)
+
+
+def _file_change(path, info, current, content, describe, owner):
+    """A Change writing `content` over `current` (the file's bytes, None when absent), or None
+    when the file already is exactly that. `describe(bytes)` gives a content's diff text."""
+    if current == content:
+        if not _attributes_differ(info, FILE_MODE, owner):
+            return None
+        return Change("write", path, content, _describe(info, owner),
+                      _describe_attributes(FILE_MODE, owner))
+    before = "" if current is None else describe(current)
+    return Change("write", path, content, before, describe(content))
 
 
 def plan_file(field, path, content, describe, owner):
-    """A Change writing `content` to `path`, or None when the file already is exactly that.
-
-    `describe(bytes)` gives the text shown in a diff for a content."""
-    check_writable_path(field, path)
-    info = _state(path)
-    if info is not None and not stat.S_ISREG(info.st_mode):
-        raise FleetcaError("%s: %s is not a regular file" % (field, path))
-    current = read_if_exists(path) if info is not None else None
-    if current == content and not _attributes_differ(info, FILE_MODE, owner):
-        return None
-    if current == content:
-        before, after = _describe(info, FILE_MODE, owner), _describe_wanted(FILE_MODE, owner)
-    else:
-        before = "" if current is None else describe(current)
-        after = describe(content)
-    return Change("write", path, content, before, after)
-
-
-def _describe_wanted(mode, owner):
-    text = "mode %04o" % mode
-    if owner is not None:
-        text += ", owner %d:%d" % owner
-    return text
+    """A Change writing `content` to `path`, or None when the file already is exactly that."""
+    info, current = _read_regular(field, path)
+    return _file_change(path, info, current, content, describe, owner)
 
 
 def _text(data):
@@ -136,12 +145,8 @@ def plan_user_ca_keys(path, keys, owner):
     return [change] if change else []
 
 
-def _krl_summary(data):
-    try:
-        krl = parse_krl(data)
-    except WireError as exc:
-        return None, "unreadable KRL (%s), sha256 %s" % (exc, hashlib.sha256(data).hexdigest())
-    return krl.version, "KRL version %d, sha256 %s\n" % (krl.version, hashlib.sha256(data).hexdigest())
+def _krl_summary(version, digest):
+    return "KRL version %d, sha256 %s\n" % (version, digest)
 
 
 def decode_krl(content, sha256):
@@ -167,14 +172,22 @@ def decode_krl(content, sha256):
 def plan_krl(path, content, sha256, owner):
     """Install the KRL `content` at `path`; refuse to replace a KRL of a higher version."""
     data, version, digest = decode_krl(content, sha256)
-    check_writable_path("revoked_keys.path", path)
-    installed = read_if_exists(path)
+    info, installed = _read_regular("revoked_keys.path", path)
+    installed_text = ""
     if installed is not None:
-        installed_version = _krl_summary(installed)[0]
-        if installed_version is not None and installed_version > version:
-            raise FleetcaError("revoked_keys: %s has KRL version %d, newer than the given version %d: "
-                               "refusing to roll it back" % (path, installed_version, version))
-    change = plan_file("revoked_keys.path", path, data, lambda raw: _krl_summary(raw)[1], owner)
+        installed_digest = hashlib.sha256(installed).hexdigest()
+        try:
+            installed_version = parse_krl(installed).version
+        except WireError as exc:  # unreadable: replaced by the given KRL
+            installed_text = "unreadable KRL (%s), sha256 %s" % (exc, installed_digest)
+        else:
+            if installed_version > version:
+                raise FleetcaError("revoked_keys: %s has KRL version %d, newer than the given version %d: "
+                                   "refusing to roll it back" % (path, installed_version, version))
+            installed_text = _krl_summary(installed_version, installed_digest)
+    new_text = _krl_summary(version, digest)
+    change = _file_change(path, info, installed, data,
+                          lambda raw: installed_text if raw is installed else new_text, owner)
     return ([change] if change else []), {"path": path, "krl_version": version, "sha256": digest}
 
 
@@ -186,10 +199,11 @@ def plan_principals(directory, users, exclusive, owner):
         raise FleetcaError("authorized_principals.directory: %s is not a directory" % directory)
     if info is None:
         check_writable_path("authorized_principals.directory", directory)
-        changes.append(Change("mkdir", directory, before="(absent)", after="directory, " + _describe_wanted(DIR_MODE, owner)))
+        changes.append(Change("mkdir", directory, before="(absent)",
+                              after="directory, " + _describe_attributes(DIR_MODE, owner)))
     elif _attributes_differ(info, DIR_MODE, owner):
-        changes.append(Change("mkdir", directory, before=_describe(info, DIR_MODE, owner),
-                              after=_describe_wanted(DIR_MODE, owner)))
+        changes.append(Change("mkdir", directory, before=_describe(info, owner),
+                              after=_describe_attributes(DIR_MODE, owner)))
     for user in sorted(users):
         field = "authorized_principals.users.%s" % user
         if not USER_NAME.match(user) or user in (".", ".."):

@@ -221,6 +221,9 @@ certificates:
     path:
       description: O(path) of the request, when it has one.
       type: str
+    requester:
+      description: O(requester) of the request, when it has one (a caller picks its own certificates by it).
+      type: str
     certificate:
       description: The certificate line.
       type: str
@@ -367,6 +370,8 @@ class Job:
         entry = dict(changed=changed, valid_after=self.request.valid_after, valid_before=self.request.valid_before)
         if self.path:
             entry["path"] = self.path
+        if self.requester:
+            entry["requester"] = self.requester
         if self.reason:
             entry["reason"] = self.reason
         if cert is not None:
