@@ -22,6 +22,15 @@ def check_writable_path(field, path):
         raise FleetcaError("%s: %s is a directory" % (field, path))
 
 
+def identity(path):
+    """What changes whenever `path` is replaced or rewritten (None when it does not exist)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
+
+
 def read_if_exists(path):
     """The file's bytes, or None when it does not exist."""
     try:

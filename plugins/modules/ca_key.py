@@ -16,8 +16,13 @@ description:
     the bcrypt KDF) at O(path) and its public key at C(PATH.pub) (mode 0644).
   - An existing key is never regenerated unless O(force=true); a missing C(.pub) is rebuilt
     from the private key.
+  - Concurrent runs on a new CA host create one key pair: the module holds the lock
+    C(PATH.lock) (see O(lock_timeout)) from looking for the key to writing it, so the last
+    writer can never pair its private key with another run's C(.pub).
 author:
   - fleetca.ssh contributors (@fleetca)
+extends_documentation_fragment:
+  - fleetca.ssh.lock
 attributes:
   check_mode:
     support: full
@@ -101,7 +106,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.fleetca.ssh.plugins.module_utils import files, keys, signers
+from ansible_collections.fleetca.ssh.plugins.module_utils import files, keys, locks, signers
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
 
 TYPE_NAMES = {"ed25519": ("ssh-ed25519",), "rsa": ("ssh-rsa",),
@@ -130,6 +135,39 @@ def write_public(params, public_key):
     files.write_atomic(params["path"] + ".pub", line.encode("utf-8"), 0o644)
 
 
+def plan_key(params):
+    """What to do at `path`, and whether it writes: ('create', None), ('rebuild_pub', key) or ('keep', key)."""
+    if not os.path.exists(params["path"]) or params["force"]:
+        return ("create", None), True
+    public_key, pub_missing = existing_public_key(params)
+    if public_key.key_type not in TYPE_NAMES[params["type"]]:
+        raise FleetcaError(
+            "type: the key at %s is %s, not %s; set force: true to replace it (this "
+            "invalidates every certificate it signed)"
+            % (params["path"], public_key.key_type, params["type"]))
+    return ("rebuild_pub" if pub_missing else "keep", public_key), pub_missing
+
+
+def ensure_pair(module):
+    """(public key, changed); the public key is None in check mode when a pair would be created.
+
+    Under the lock, a pair that a concurrent first run created while this one waited is found
+    again: never a second pair, never a private key beside another run's .pub.
+    """
+    params = module.params
+    created = []
+
+    def write(planned):
+        action, public_key = planned
+        if action == "create":
+            created.append(write_pair(params))
+        else:
+            write_public(params, public_key)
+
+    action, public_key = locks.plan_and_write(module, params["path"], lambda: plan_key(params), write)
+    return (created[0] if created else public_key), action != "keep"
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -139,6 +177,7 @@ def main():
             passphrase=dict(type="str", no_log=True),
             comment=dict(type="str", default="fleetca"),
             force=dict(type="bool", default=False),
+            **locks.ARGUMENT_SPEC
         ),
         supports_check_mode=True,
     )
@@ -147,23 +186,11 @@ def main():
     params = module.params
     try:
         files.check_writable_path("path", params["path"])
-        if os.path.exists(params["path"]) and not params["force"]:
-            public_key, pub_missing = existing_public_key(params)
-            if public_key.key_type not in TYPE_NAMES[params["type"]]:
-                raise FleetcaError(
-                    "type: the key at %s is %s, not %s; set force: true to replace it (this "
-                    "invalidates every certificate it signed)"
-                    % (params["path"], public_key.key_type, params["type"]))
-            if pub_missing and not module.check_mode:
-                write_public(params, public_key)
-            changed = pub_missing
-        elif module.check_mode:
-            module.exit_json(changed=True)
-        else:
-            public_key = write_pair(params)
-            changed = True
+        public_key, changed = ensure_pair(module)
     except FleetcaError as exc:
         module.fail_json(msg=str(exc))
+    if public_key is None:  # check mode, no key yet
+        module.exit_json(changed=True)
     module.exit_json(changed=changed, public_key=public_key.to_line(params["comment"]),
                      fingerprint=public_key.fingerprint, key_type=public_key.key_type)
 

@@ -26,6 +26,10 @@ description:
     every public key login when its C(RevokedKeys) file is missing).
   - The file is replaced atomically (temporary file in the same directory, fsync, rename).
     sshd reads the new KRL at the next login; no reload is needed.
+  - Concurrent runs on the same KRL all land. The module holds an exclusive lock
+    (C(PATH.lock), see O(lock_timeout)) from reading the KRL to renaming the new one into
+    place, so each run edits the file the previous one wrote and the version rises once
+    per change.
   - Anti-rollback. A KRL on disk with a higher C(krl_version) than the one the module would
     write is an error, never a rewrite.
   - A KRL on disk that does not parse is an error naming the problem and its byte offset; the
@@ -34,6 +38,7 @@ author:
   - fleetca.ssh contributors (@fleetca)
 extends_documentation_fragment:
   - ansible.builtin.files
+  - fleetca.ssh.lock
 attributes:
   check_mode:
     support: full
@@ -222,7 +227,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.fleetca.ssh.plugins.module_utils import files
+from ansible_collections.fleetca.ssh.plugins.module_utils import files, locks
 from ansible_collections.fleetca.ssh.plugins.module_utils.krl import (
     build_revocations,
     load_ca_option,
@@ -273,6 +278,25 @@ def diff_of(update, path):
     }
 
 
+def update_file(module, path, request):
+    """Plan the change of the KRL at `path` and write it (not in check mode): (update, sha256)."""
+    params = module.params
+
+    def plan():
+        loaded = load_krl_file(path)
+        current, digest = loaded if loaded else (None, None)
+        update = plan_update(current, request, params["state"], params["comment"], params["krl_version"])
+        data = update.krl.to_bytes() if update.changed else None
+        return (update, digest if data is None else hashlib.sha256(data).hexdigest(), data), update.changed
+
+    def write(planned):
+        files.write_atomic(path, planned[2], initial_mode(params["mode"]))
+
+    # from the read to the rename under the lock: a concurrent run waits, then edits what this one wrote
+    update, digest, dummy = locks.plan_and_write(module, path, plan, write)
+    return update, digest
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -290,6 +314,7 @@ def main():
             comment=dict(type="str"),
             krl_version=dict(type="int"),
             mode=dict(type="raw", default="0644"),
+            **locks.ARGUMENT_SPEC
         ),
         supports_check_mode=True,
         add_file_common_args=True,
@@ -301,14 +326,7 @@ def main():
         request = build_revocations(params["ca_public_key"], params["serials"], params["key_ids"],
                                     params["public_keys"], params["sha256_fingerprints"],
                                     issued_records(params))
-        loaded = load_krl_file(path)
-        current, digest = loaded if loaded else (None, None)
-        update = plan_update(current, request, params["state"], params["comment"], params["krl_version"])
-        if update.changed:
-            data = update.krl.to_bytes()
-            digest = hashlib.sha256(data).hexdigest()
-            if not module.check_mode:
-                files.write_atomic(path, data, initial_mode(params["mode"]))
+        update, digest = update_file(module, path, request)
     except FleetcaError as exc:
         module.fail_json(msg=str(exc))
     changed = update.changed

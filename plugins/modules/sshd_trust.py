@@ -21,12 +21,17 @@ description:
   - Each file is written atomically (a temporary file in the same directory, renamed over the
     old one), mode C(0644), and owned by root when the module runs as root; the principals
     directory gets mode C(0755).
-  - Refuses to replace an installed KRL by one of a lower version (anti-rollback).
+  - Refuses to replace an installed KRL by one of a lower version (anti-rollback). With
+    O(revoked_keys), the call holds the lock C(PATH.lock) beside the KRL (see O(lock_timeout))
+    from reading the installed KRL to writing the last file, so two rollouts reaching one
+    server at once can never put an older KRL over a newer one.
   - One call replaces a C(copy) per file; the C(fleetca.ssh.server) role makes it once per
     server. It does not touch C(sshd_config) and does not reload sshd (sshd reads the KRL and
     principals files at each login; host certificates need a reload).
 author:
   - fleetca.ssh contributors (@fleetca)
+extends_documentation_fragment:
+  - fleetca.ssh.lock
 attributes:
   check_mode:
     support: full
@@ -160,7 +165,7 @@ revoked_keys:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.fleetca.ssh.plugins.module_utils import sshd_trust
+from ansible_collections.fleetca.ssh.plugins.module_utils import locks, sshd_trust
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
 
 
@@ -204,14 +209,28 @@ def main():
                 users=dict(type="dict", required=True),
                 exclusive=dict(type="bool", default=True),
             )),
+            **locks.ARGUMENT_SPEC
         ),
         supports_check_mode=True,
     )
     owner = sshd_trust.wanted_owner()
+    revoked_keys = module.params["revoked_keys"]
+
+    def plan_changes():
+        planned = plan(module.params, owner)
+        return planned, bool(planned[0])
+
+    def write(planned):
+        sshd_trust.apply(planned[0], owner)
+
     try:
-        changes, certificates_changed, revoked = plan(module.params, owner)
-        if not module.check_mode:
-            sshd_trust.apply(changes, owner)
+        if revoked_keys:  # the anti-rollback check and the write as one step, under the KRL's lock
+            planned = locks.plan_and_write(module, revoked_keys["path"], plan_changes, write)
+        else:
+            planned, dummy = plan_changes()
+            if not module.check_mode:
+                write(planned)
+        changes, certificates_changed, revoked = planned
     except FleetcaError as exc:
         module.fail_json(msg=str(exc))
     except (IOError, OSError) as exc:

@@ -669,7 +669,8 @@ class AnsibleRunner:
         env.update(extra or {})
         return env
 
-    def run(self, tasks, check=False, diff=False, verbosity=0, extra_args=(), env=None, timeout=300):
+    def start(self, tasks, check=False, diff=False, verbosity=0, extra_args=(), env=None):
+        """Start ansible-playbook on a one-play playbook of `tasks`; `finish` collects it."""
         self.count += 1
         name = "play%d" % self.count
         dump = os.path.join(self.dir, name + ".results.json")
@@ -687,17 +688,37 @@ class AnsibleRunner:
         args += list(extra_args)
         run_env = self.env(env)
         run_env["FLEETCA_TEST_RESULTS"] = dump
-        result = run(args, check=False, env=run_env, cwd=self.dir, timeout=timeout)
-        output = result.stdout + result.stderr
+        process = subprocess.Popen(args, env=run_env, cwd=self.dir, text=True,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        return process, dump
+
+    @staticmethod
+    def finish(started, timeout=300):
+        process, dump = started
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise
         recap = {}
-        match = _RECAP.search(result.stdout)
+        match = _RECAP.search(stdout)
         if match:
             recap = dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1)))
         results = {}
         if os.path.exists(dump):
             with open(dump) as handle:
                 results = json.load(handle)
-        return PlaybookRun(result.returncode, output, recap, results)
+        return PlaybookRun(process.returncode, stdout + stderr, recap, results)
+
+    def run(self, tasks, timeout=300, **options):
+        """Run a one-play playbook of `tasks` (options as for `start`) and wait for it."""
+        return self.finish(self.start(tasks, **options), timeout)
+
+    def run_concurrently(self, task_lists, timeout=300, **options):
+        """Start one ansible-playbook per list of tasks, all at once; their runs, in order."""
+        started = [self.start(tasks, **options) for tasks in task_lists]
+        return [self.finish(each, timeout) for each in started]
 
 
 @pytest.fixture

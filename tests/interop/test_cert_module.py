@@ -134,6 +134,18 @@ def test_ca_key_creates_private_0600_public_0644_and_second_run_changes_nothing(
         assert mode_of(path) == 0o600
 
 
+def test_ca_key_concurrent_first_runs_make_one_matching_pair(ansible_playbook, workdir, run_cmd):
+    path = workdir / "ca_new"
+    runs = ansible_playbook.run_concurrently([[ca_key_task("ca", path=str(path))] for dummy in range(8)])
+    for play in runs:
+        assert play.returncode == 0, play.output
+    # one run created the pair, the others found it: all answer the same key
+    assert sorted(play.results["ca"]["changed"] for play in runs) == [False] * 7 + [True]
+    assert len(set(play.results["ca"]["fingerprint"] for play in runs)) == 1
+    derived = run_cmd(["ssh-keygen", "-y", "-f", path]).stdout.strip()
+    assert key_material(derived) == key_material(open(str(path) + ".pub").read())
+
+
 def test_ca_key_passphrase_protected_key_loads_in_ssh_keygen(ansible_playbook, workdir, run_cmd):
     path = workdir / "user_ca"
     tasks = [ca_key_task("ca", path=str(path), passphrase=PASSPHRASE)]

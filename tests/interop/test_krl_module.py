@@ -8,6 +8,9 @@ that refuses a revoked certificate and accepts it again once un-revoked.
 
 import os
 import stat
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -220,3 +223,73 @@ def test_sshd_refuses_a_revoked_certificate_and_accepts_it_once_unrevoked(
     assert_ok(ansible_playbook.run([krl_task("unrevoke", path=revoked_path, store=store,
                                              issued=[{"host": "host-a"}], state="absent")]))
     assert ssh(server, user_key, workdir / "target-cert.pub").returncode == 0
+
+
+# --- concurrent runs ------------------------------------------------------
+
+LOCK_HOLDER = """
+import sys, time
+from ansible_collections.fleetca.ssh.plugins.module_utils.locks import FileLock
+with FileLock(sys.argv[1], timeout=5):
+    print("locked", flush=True)
+    time.sleep(600)
+"""
+
+
+def start_lock_holder(path):
+    """A process holding the KRL's lock (as a run stuck mid-write would) until it is killed."""
+    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(path)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def test_sixteen_concurrent_runs_all_land(ansible_playbook, workdir, ca, subject, sign_cert, run_cmd):
+    path = str(workdir / "revoked.krl")
+    serials = range(101, 117)
+    runs = ansible_playbook.run_concurrently(
+        [[krl_task("revoke", path=path, ca_public_key=ca.pub_path, serials=[serial])] for serial in serials])
+    for play in runs:
+        assert_ok(play)
+        assert play.results["revoke"]["changed"]
+    # the version rose once per change: each run edited the file the one before it wrote
+    assert sorted(play.results["revoke"]["krl_version"] for play in runs) == list(range(1, 17))
+    assert krl.parse_krl(read(path)).version == 16
+    for serial in serials:
+        cert = sign_cert(ca, subject, serial=serial, path=workdir / ("c%d-cert.pub" % serial))
+        assert keygen_revoked(run_cmd, path, workdir / ("c%d-cert.pub" % serial)), cert.serial
+    not_revoked = sign_cert(ca, subject, serial=117, path=workdir / "c117-cert.pub")
+    assert not keygen_revoked(run_cmd, path, workdir / "c117-cert.pub"), not_revoked.serial
+
+
+def test_a_held_lock_times_out_naming_the_holder_and_writes_nothing(ansible_playbook, workdir):
+    path = workdir / "revoked.krl"
+    path.write_bytes(krl.Krl(version=3).to_bytes())
+    before = read(path)
+    holder = start_lock_holder(path)
+    try:
+        play = ansible_playbook.run([krl_task("blocked", ignore_errors=True, path=str(path), serials=[9],
+                                              lock_timeout=2)])
+    finally:
+        holder.kill()
+        holder.wait()
+    message = play.results["blocked"]["msg"]
+    assert play.results["blocked"]["failed"]
+    assert message.startswith("lock_timeout: gave up after 2 s waiting for the lock %s.lock" % path)
+    assert "held by pid %d on " % holder.pid in message
+    assert read(path) == before
+
+
+def test_a_killed_holder_frees_the_lock_and_a_long_wait_is_reported(ansible_playbook, workdir):
+    path = workdir / "revoked.krl"
+    holder = start_lock_holder(path)
+    started = ansible_playbook.start([krl_task("waited", path=str(path), serials=[9], lock_timeout=60)])
+    time.sleep(6)  # past the 5 s after which a waiting run says so
+    holder.kill()  # SIGKILL: nothing of the holder runs any more, the kernel drops its flock
+    holder.wait()
+    play = ansible_playbook.finish(started)
+    assert_ok(play)
+    result = play.results["waited"]
+    assert result["changed"] and result["krl_version"] == 1
+    assert any(warning.startswith("waited ") and "for the lock %s.lock" % path in warning
+               for warning in result["warnings"]), result
+    assert krl.parse_krl(read(path)).version == 1

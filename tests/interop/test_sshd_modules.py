@@ -163,6 +163,20 @@ def test_refuses_to_roll_back_the_krl(ansible_playbook, layout):
     assert layout["krl_path"].read_bytes() == newer
 
 
+def test_concurrent_installs_never_roll_the_krl_back(ansible_playbook, layout):
+    """Rollouts of versions 1..8 reaching one server at once: the newest stays installed."""
+    versions = range(1, 9)
+    runs = ansible_playbook.run_concurrently(
+        [[trust_task("install", ignore_errors=True,
+                     revoked_keys=krl_option(layout["krl_path"], krl_bytes(version)))] for version in versions])
+    for version, play in zip(versions, runs):
+        result = play.results["install"]
+        if result.get("failed"):  # came after a newer one: refused, never written
+            assert "newer than the given version %d: refusing to roll it back" % version in result["msg"], result
+    assert krl.parse_krl(layout["krl_path"].read_bytes()).version == 8
+    assert not runs[-1].results["install"].get("failed")
+
+
 def test_sshd_info_reports_the_installed_openssh(ansible_playbook, workdir, make_key, run_cmd):
     etc = workdir / "etc"
     (etc / "sshd_config.d").mkdir(parents=True)
