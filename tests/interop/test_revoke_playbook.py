@@ -86,3 +86,24 @@ def test_revoke_rolls_out_to_reachable_servers_reports_the_down_one_and_converge
     assert code == 0, output
     assert login("alice").returncode == 0
     assert login("bob").returncode == 255
+
+
+def test_a_typo_or_nothing_to_revoke_fails_naming_the_variables_and_changes_nothing(ansible_playbook, workdir):
+    inventory = write_inventory(workdir, with_down_server=False)
+    ca_play = workdir / "ca.yml"
+    ca_play.write_text(json.dumps([{"hosts": "ssh_ca", "gather_facts": False, "roles": ["fleetca.ssh.ca"]}]))
+    code, output = playbook(ansible_playbook, workdir, inventory, str(ca_play))
+    assert code == 0, output
+    master = workdir / "ca" / "revoked.krl"
+    before = master.read_bytes()
+    for extra_vars, named in [
+            ({"fleetca_ssh_revoke_keyids": ["alice@laptop"]},
+             "unknown variable fleetca_ssh_revoke_keyids: fleetca.ssh.revoke reads only fleetca_ssh_revoke_hosts, "
+             "fleetca_ssh_revoke_key_ids,"),
+            (None, "nothing to revoke: give at least one entry in fleetca_ssh_revoke_hosts,"),
+            ({"fleetca_ssh_revoke_serials": "42"}, "fleetca_ssh_revoke_serials must be a list")]:
+        code, output = playbook(ansible_playbook, workdir, inventory, "revoke.yml", extra_vars)
+        assert code != 0, output
+        assert named in output, output
+        assert "verified on every server" not in output
+        assert master.read_bytes() == before
