@@ -6,6 +6,7 @@ the field, with nothing written and an existing file untouched), and a real sshd
 that refuses a revoked certificate and accepts it again once un-revoked.
 """
 
+import glob
 import os
 import stat
 import subprocess
@@ -243,6 +244,22 @@ def start_lock_holder(path):
     return holder
 
 
+def wait_for_another_opener(path, holder_pid, timeout=120):
+    """Until a process other than the holder has `path` open (/proc/PID/fd)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for fd_dir in glob.glob("/proc/[0-9]*/fd"):
+            if fd_dir == "/proc/%d/fd" % holder_pid:
+                continue
+            try:
+                if any(os.readlink(os.path.join(fd_dir, fd)) == path for fd in os.listdir(fd_dir)):
+                    return
+            except OSError:  # the process ended meanwhile
+                continue
+        time.sleep(0.2)
+    raise AssertionError("no process opened %s within %d s" % (path, timeout))
+
+
 def test_sixteen_concurrent_runs_all_land(ansible_playbook, workdir, ca, subject, sign_cert, run_cmd):
     path = str(workdir / "revoked.krl")
     serials = range(101, 117)
@@ -282,7 +299,8 @@ def test_a_held_lock_times_out_naming_the_holder_and_writes_nothing(ansible_play
 def test_a_killed_holder_frees_the_lock_and_a_long_wait_is_reported(ansible_playbook, workdir):
     path = workdir / "revoked.krl"
     holder = start_lock_holder(path)
-    started = ansible_playbook.start([krl_task("waited", path=str(path), serials=[9], lock_timeout=60)])
+    started = ansible_playbook.start([krl_task("waited", path=str(path), serials=[9], lock_timeout=120)])
+    wait_for_another_opener("%s.lock" % path, holder.pid)  # the module is waiting for the lock
     time.sleep(6)  # past the 5 s after which a waiting run says so
     holder.kill()  # SIGKILL: nothing of the holder runs any more, the kernel drops its flock
     holder.wait()
