@@ -37,7 +37,7 @@ RETURN = r"""
 _value:
   description:
     - C(state), the lists C(serials), C(key_ids), C(public_keys), C(sha256_fingerprints), and
-      C(issued), the issuance-log selectors (C({principal: P}), C({host: H})) of
+      C(issued), the issuance-log selectors (one C(principal) or C(host) each) of
       C(fleetca_ssh_revoke_principals) and C(fleetca_ssh_revoke_hosts).
   type: dict
 """

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pull sync of the signed master KRL onto a server: the program `fleetca-krl-sync.service` runs.
 
-    python3 krl_sync.py --url URL --dest /etc/ssh/fleetca_revoked.krl --allowed-signers FILE
+    python3 fleetca_krl_sync.py --url URL --dest /etc/ssh/fleetca_revoked.krl --allowed-signers FILE
 
 Downloads URL and URL.sig, then installs the KRL at --dest only when every check passes:
 `ssh-keygen -Y verify` accepts the signature (namespace fleetca-krl, identity fleetca-krl, against
@@ -14,7 +14,8 @@ root. Any failure keeps the installed KRL byte for byte, says why on stderr (the
 exits non-zero. An installed KRL that is already the published one is left alone (exit 0).
 
 Standard library only, Python 3.6+, no collection import: the server role installs this file as
-it is (servers need not have `cryptography`, and OpenSSH is the verifier that matters).
+it is (servers need not have `cryptography` or Ansible, and OpenSSH is the verifier that matters).
+It is a program, not a module utility, so it lives with the role that installs it.
 """
 
 from __future__ import absolute_import, division, print_function
