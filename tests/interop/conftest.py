@@ -173,7 +173,7 @@ def engine_sign(ca, public_key, cert_type="user", principals=(LOGIN_USER,), key_
     if extensions is None:
         extensions = certs.DEFAULT_USER_EXTENSIONS if kind == certs.USER_CERT else {}
     request = certs.CertRequest(
-        kind, keys.parse_public_key(_key_line(public_key)), list(principals), key_id,
+        kind, keys.parse_public_key("public key", _key_line(public_key)), list(principals), key_id,
         now - 300 if valid_after is None else valid_after,
         now + 3600 if valid_before is None else valid_before,
         critical_options=critical_options, extensions=extensions,

@@ -151,7 +151,7 @@ def test_we_read_what_ssh_keygen_signed(ca_keys, subject_keys, keydir, ca_type, 
                "-V", "20260921141320:20271228132000", "-O", "clear", "-O", "force-command=/bin/true",
                "-O", "permit-pty", "-O", "permit-port-forwarding", str(subject_pub))
     line = (work / "key-cert.pub").read_text()
-    cert = certs.parse_certificate(line)
+    cert = certs.parse_certificate("certificate", line)
     listed = parse_listing(ssh_keygen("-L", "-f", str(work / "key-cert.pub")))
     algorithm = listed["Signing CA"].rsplit("(using ", 1)[1].rstrip(")")
     assert expected_listing_fields(cert, algorithm) == dict(
@@ -165,7 +165,7 @@ def test_we_read_what_ssh_keygen_signed(ca_keys, subject_keys, keydir, ca_type, 
     assert cert.public_key == keys.load_public_key_option("public_key", subject_keys[subject_type])
     ca_public = keys.load_public_key_option("ca", ca_keys[ca_type] + ".pub")
     assert cert.signature_valid(ca_public)
-    assert certs.parse_certificate(cert.to_line()).blob == cert.blob
+    assert certs.parse_certificate("certificate", cert.to_line()).blob == cert.blob
 
 
 def test_ssh_keygen_fingerprints_match_ours(subject_keys, ca_keys):

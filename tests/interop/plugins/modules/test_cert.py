@@ -53,7 +53,7 @@ def mode_of(path):
 
 
 def read_cert(path):
-    return certs.parse_certificate(open(str(path)).read())
+    return certs.parse_certificate("certificate", open(str(path)).read())
 
 
 def key_material(line):
@@ -122,7 +122,7 @@ def test_ca_key_creates_private_0600_public_0644_and_second_run_changes_nothing(
         assert printed[1] == result["fingerprint"]
         snapshot[kind] = (path.read_bytes(), open(str(path) + ".pub", "rb").read())
     assert first.results["ca_ecdsa"]["key_type"] == "ecdsa-sha2-nistp384"
-    assert keys.parse_public_key(first.results["ca_rsa"]["public_key"]).bits == 3072
+    assert keys.parse_public_key("public key", first.results["ca_rsa"]["public_key"]).bits == 3072
 
     second = ansible_playbook.run(tasks)
     assert_ok(second, changed=0)
@@ -225,7 +225,7 @@ def test_cert_second_run_reports_changed_0(ansible_playbook, ca, subjects, workd
     for path in (user_path, host_path):
         assert mode_of(path) == 0o644
     user, host = read_cert(user_path), read_cert(host_path)
-    ca_public = keys.parse_public_key(ca.public_line)
+    ca_public = keys.parse_public_key("public key", ca.public_line)
     assert user.signature_valid(ca_public) and host.signature_valid(ca_public)
     assert (user.type_name, user.principals, user.key_id) == ("user", ["alice", "ops-team"], "alice@example.com")
     assert (host.type_name, host.principals, host.key_id) == ("host", ["web1", "web1.example.com"], "web1")
@@ -262,7 +262,7 @@ def test_batch_requests_three_certs_then_changed_0(ansible_playbook, ca, subject
         cert = read_cert(path)
         assert cert.serial == entry["serial"] and entry["path"] == str(path)
         assert cert.principals == ["web-%s" % kind, "web-%s.example.com" % kind]
-        assert cert.public_key == keys.parse_public_key(subjects[kind].public_line)
+        assert cert.public_key == keys.parse_public_key("public key", subjects[kind].public_line)
         assert cert.key_type == certs.cert_type_name(cert.public_key.key_type)
         assert "Type: %s host certificate" % cert.key_type in keygen_list(path)
     contents = [open(e["path"], "rb").read() for e in entries]
@@ -359,7 +359,7 @@ def test_diff_mode_shows_fields_before_and_after(ansible_playbook, ca, subjects,
         assert "Principals: %s\n" % principals in text, text
         assert 'Key ID: "%s"' % key_id in text, text
         assert "Serial: %d\n" % serial in text, text
-        assert "Signing CA: ssh-ed25519 %s" % keys.parse_public_key(ca.public_line).fingerprint in text, text
+        assert "Signing CA: ssh-ed25519 %s" % keys.parse_public_key("public key", ca.public_line).fingerprint in text, text
     # the diff is what ansible-playbook --diff prints
     assert "+Principals: alice, bob" in second.output and "-Principals: alice" in second.output, second.output
 
@@ -392,7 +392,7 @@ def test_issuance_log_has_one_row_per_certificate(ansible_playbook, ca, subjects
     requesters = ["laptop-alice", "web-ecdsa", "web-rsa", "laptop-bob", None]
     rows = store_rows(store)
     assert len(rows) == 5
-    ca_public = keys.parse_public_key(ca.public_line)
+    ca_public = keys.parse_public_key("public key", ca.public_line)
     for row, path, requester in zip(rows, paths, requesters):
         cert = read_cert(path)
         assert row["serial"] == cert.serial
@@ -551,5 +551,5 @@ def test_wrong_passphrase_fails_without_leaking_it(ansible_playbook, pass_ca, su
         assert secret not in dumped
     # the engine's own message, before Ansible's no_log masking, does not carry it either
     with pytest.raises(FleetcaError) as raised:
-        signers.load_private_key(pass_ca.path, WRONG_PASSPHRASE)
+        signers.load_private_key("ca_key", pass_ca.path, "ca_key_passphrase", WRONG_PASSPHRASE)
     assert WRONG_PASSPHRASE not in str(raised.value) and "wrong passphrase" in str(raised.value)

@@ -16,7 +16,7 @@ import stat
 
 import pytest
 
-from ansible_collections.fleetca.ssh.plugins.module_utils import krl, sshd_probe
+from ansible_collections.fleetca.ssh.plugins.module_utils import krl, krl_request, sshd_probe
 
 SSH_KEYGEN_LIST_ENV = dict(os.environ, TZ="UTC")
 
@@ -33,7 +33,7 @@ def mode(path):
 
 
 def krl_bytes(version, revoked_key=None):
-    revocations = krl.build_revocations(public_keys=[revoked_key]) if revoked_key else None
+    revocations = krl_request.build_revocations(public_keys=[revoked_key]) if revoked_key else None
     made = krl.Krl(version=version, generated=1_800_000_000)
     if revocations:
         made.revoke(revocations)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.fleetca.ssh.plugins.module_utils import certs, keys, krl, signers
+from ansible_collections.fleetca.ssh.plugins.module_utils import certs, keys, krl, krl_request, signers, store
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import (
     UINT64_MAX,
     FleetcaError,
@@ -33,7 +33,7 @@ def new_signer():
 
 
 def new_key():
-    return keys.parse_public_key(signers.public_key_line(signers.generate_private_key("ed25519")))
+    return keys.parse_public_key("public key", signers.public_key_line(signers.generate_private_key("ed25519")))
 
 
 def sign(ca, subject, serial, key_id="someone"):
@@ -269,7 +269,7 @@ def test_a_revoked_key_revokes_its_certificates_and_a_revoked_ca_everything(ca, 
 # --- edits -------------------------------------------------------------------
 
 def request_of(**options):
-    return krl.build_revocations(**options)
+    return krl_request.build_revocations(**options)
 
 
 def test_revoke_reports_only_what_is_new_and_unrevoke_only_what_was_there(ca):
@@ -339,42 +339,42 @@ def test_bad_options_name_the_field(options, message):
 
 
 def test_serial_options_accept_ints_numbers_and_ranges():
-    assert krl.parse_serial_option(5) == (5, 5)
-    assert krl.parse_serial_option("7") == (7, 7)
-    assert krl.parse_serial_option("3-3") == (3, 3)
-    assert krl.parse_serial_option(" 10 - 20 ") == (10, 20)
-    assert krl.parse_serial_option("18446744073709551615") == (UINT64_MAX, UINT64_MAX)
+    assert krl_request.parse_serial_option("serials", 5) == (5, 5)
+    assert krl_request.parse_serial_option("serials", "7") == (7, 7)
+    assert krl_request.parse_serial_option("serials", "3-3") == (3, 3)
+    assert krl_request.parse_serial_option("serials", " 10 - 20 ") == (10, 20)
+    assert krl_request.parse_serial_option("serials", "18446744073709551615") == (UINT64_MAX, UINT64_MAX)
 
 
 def test_fingerprint_option_takes_padding_or_none(subject):
-    assert krl.parse_sha256_fingerprint(subject.fingerprint) == subject.sha256
-    assert krl.parse_sha256_fingerprint(subject.fingerprint + "=") == subject.sha256
+    assert krl_request.parse_sha256_fingerprint("sha256_fingerprints", subject.fingerprint) == subject.sha256
+    assert krl_request.parse_sha256_fingerprint("sha256_fingerprints", subject.fingerprint + "=") == subject.sha256
 
 
 # --- the module's decision ---------------------------------------------------
 
 def test_version_increases_only_when_the_set_changes(ca):
     ca_line = ca.public_key.to_line()
-    created = krl.plan_update(None, request_of(), now=NOW)
+    created = krl_request.plan_update(None, request_of(), now=NOW)
     assert created.changed and created.krl.version == 1 and created.old_version is None
-    again = krl.plan_update(krl.parse_krl(created.krl.to_bytes()), request_of(), now=NOW + 5)
+    again = krl_request.plan_update(krl.parse_krl(created.krl.to_bytes()), request_of(), now=NOW + 5)
     assert not again.changed and again.krl.version == 1 and again.krl.generated == NOW
-    update = krl.plan_update(again.krl, request_of(ca_public_key=ca_line, serials=[3]), now=NOW + 9)
+    update = krl_request.plan_update(again.krl, request_of(ca_public_key=ca_line, serials=[3]), now=NOW + 9)
     assert update.changed and update.krl.version == 2 and update.krl.generated == NOW + 9
-    assert not krl.plan_update(update.krl, request_of(ca_public_key=ca_line, serials=[3])).changed
-    assert krl.plan_update(update.krl, request_of(), comment="new").krl.version == 3
+    assert not krl_request.plan_update(update.krl, request_of(ca_public_key=ca_line, serials=[3])).changed
+    assert krl_request.plan_update(update.krl, request_of(), comment="new").krl.version == 3
 
 
 def test_anti_rollback():
     disk = krl.Krl(version=10, generated=NOW)
     with pytest.raises(FleetcaError, match="version 10, higher than 9: refusing to roll it back"):
-        krl.plan_update(disk, request_of(), version=9)
+        krl_request.plan_update(disk, request_of(), version=9)
     with pytest.raises(FleetcaError, match="needs a higher version"):
-        krl.plan_update(krl.Krl(version=10), request_of(serials=[1]), version=10)
-    assert not krl.plan_update(krl.Krl(version=10), request_of(), version=10).changed
-    assert krl.plan_update(krl.Krl(version=10), request_of(), version=12).krl.version == 12
+        krl_request.plan_update(krl.Krl(version=10), request_of(serials=[1]), version=10)
+    assert not krl_request.plan_update(krl.Krl(version=10), request_of(), version=10).changed
+    assert krl_request.plan_update(krl.Krl(version=10), request_of(), version=12).krl.version == 12
     with pytest.raises(FleetcaError, match="cannot be increased"):
-        krl.plan_update(krl.Krl(version=UINT64_MAX), request_of(serials=[1]))
+        krl_request.plan_update(krl.Krl(version=UINT64_MAX), request_of(serials=[1]))
 
 
 class FakeLog:
@@ -385,7 +385,7 @@ class FakeLog:
         return [r for r in self.records
                 if key_id in (None, r.key_id) and requester in (None, r.requester)
                 and (principal is None or principal in r.principals)
-                and ca_fingerprint in (None, keys.parse_public_key(r.ca_public_key).fingerprint)]
+                and ca_fingerprint in (None, keys.parse_public_key("public key", r.ca_public_key).fingerprint)]
 
 
 class Record:
@@ -397,16 +397,16 @@ class Record:
 def test_issued_selectors_revoke_by_serial_under_the_signing_ca(ca, other_ca):
     log = FakeLog([Record(1, ca, "alice", ["alice"], "ws1"), Record(2, other_ca, "alice", ["alice", "ops"], "ws2"),
                    Record(3, ca, "web", ["web.example"], "web")])
-    records = krl.select_issued(log, [{"principal": "alice", "key_id": None}, {"host": "web"}])
+    records = store.select_issued(log, [{"principal": "alice", "key_id": None}, {"host": "web"}])
     request = request_of(issued_records=records)
     assert set(request.serials) == {ca.public_key.blob, other_ca.public_key.blob}
     assert list(request.serials[ca.public_key.blob].ranges()) == [(1, 1), (3, 3)]
-    only_ca = krl.select_issued(log, [{"key_id": "alice"}], ca.public_key.blob)
+    only_ca = store.select_issued(log, [{"key_id": "alice"}], ca.public_key.blob)
     assert [r.serial for r in only_ca] == [1]
     with pytest.raises(FleetcaError, match=r"issued\[0\]: no certificate in the issuance log has host 'nope'"):
-        krl.select_issued(log, [{"host": "nope"}])
+        store.select_issued(log, [{"host": "nope"}])
     with pytest.raises(FleetcaError, match=r"issued\[0\]: give exactly one"):
-        krl.select_issued(log, [{"host": "web", "key_id": "web"}])
+        store.select_issued(log, [{"host": "web", "key_id": "web"}])
 
 
 # --- the reader's errors -----------------------------------------------------

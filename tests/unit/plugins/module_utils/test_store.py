@@ -17,7 +17,7 @@ CERTS_PER_PROCESS = 5
 
 
 def new_public_key():
-    return keys.parse_public_key(signers.public_key_line(signers.generate_private_key("ed25519")))
+    return keys.parse_public_key("public key", signers.public_key_line(signers.generate_private_key("ed25519")))
 
 
 def request(public_key, principals, key_id):
@@ -46,8 +46,8 @@ def test_records_every_field_and_finds_by_selector(tmp_path):
     assert alice.cert_type == "user"
     assert alice.subject_fingerprint == subject.fingerprint
     assert alice.ca_fingerprint == signer.public_key.fingerprint
-    assert keys.parse_public_key(alice.ca_public_key) == signer.public_key
-    assert certs.parse_certificate(alice.certificate).serial == 1
+    assert keys.parse_public_key("public key", alice.ca_public_key) == signer.public_key
+    assert certs.parse_certificate("certificate", alice.certificate).serial == 1
     assert (alice.valid_after, alice.valid_before) == (NOW, NOW + 3600)
     assert [r.serial for r in log.find(principal="ops")] == [1]
     assert [r.serial for r in log.find(requester="web2")] == [2]
