@@ -94,3 +94,17 @@ def engine_sign(ca, public_key, cert_type="user", principals=(LOGIN_USER,), key_
 def ssh_keygen_list(path):
     """`ssh-keygen -L -f PATH` output (TZ=UTC)."""
     return run(["ssh-keygen", "-L", "-f", path], env=dict(os.environ, TZ="UTC")).stdout
+
+
+def parse_ssh_keygen_listing(text):
+    """`ssh-keygen -L` output -> {field: value or list of indented lines}."""
+    fields, current = {}, None
+    for line in text.splitlines()[1:]:
+        stripped = line.strip()
+        if line.startswith("\t\t") or line.startswith("                "):
+            fields[current].append(stripped)
+        elif ":" in stripped:
+            current, value = stripped.split(":", 1)
+            value = value.strip()
+            fields[current] = value if value else []
+    return fields
