@@ -232,7 +232,7 @@ def test_module_revocations_are_judged_by_ssh_keygen_as_by_us(world, run_cmd, tm
         sha256_fingerprints=[world.subjects[1].fingerprint]))
     current.revoke(krl_request.build_revocations(serials=["150-160", str(rng.randint(1, SERIAL_SPACE))], key_ids=["bob"]))
     current.unrevoke(krl_request.build_revocations(ca_public_key=ca_line, serials=["120-130", "1500", "2000-2100"],
-                                           public_keys=[world.subjects[0].to_line()]))
+                                                   public_keys=[world.subjects[0].to_line()]))
     path = str(tmp_path / "module.krl")
     with open(path, "wb") as handle:
         handle.write(current.to_bytes())

@@ -31,7 +31,6 @@ def key_material(line):
     return " ".join(line.split()[:2])
 
 
-
 def test_ca_key_creates_private_0600_public_0644_and_second_run_changes_nothing(ansible_playbook, workdir,
                                                                                 run_cmd):
     specs = {"ed25519": {}, "ecdsa": {"size": 384}, "rsa": {"size": 3072}}

@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from ansible_collections.fleetca.ssh.plugins.module_utils import certs, keys, krl, krl_request, signers
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import (
     UINT64_MAX,
-    FleetcaError,
     WireError,
     WireReader,
     encode_mpint,
