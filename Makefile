@@ -2,7 +2,7 @@
 # Python 3.11) and in CI (.ci/run): it installs what it needs, builds the collection,
 # installs the tarball under .build/collections and tests that installed copy.
 #
-#   make test        system-deps venv build install unit interop sanity lint molecule demo
+#   make test        system-deps venv build install unit units-ansible-test interop sanity lint molecule demo
 #   make demo        tests/bin/demo.sh, with .venv/bin first on PATH
 #   make changelog   CHANGELOG.rst from changelogs/ (antsibull-changelog)
 #   make clean
@@ -41,11 +41,11 @@ export ANSIBLE_NOCOLOR := 1
 export NO_COLOR := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: molecule test system-deps venv build install unit interop sanity lint demo changelog clean \
+.PHONY: molecule test system-deps venv build install unit units-ansible-test interop sanity lint demo changelog clean \
         check-installed-import
 
 # The demo last: it is the README's other command, and a smoke test of the whole job.
-test: system-deps venv build install unit interop sanity lint molecule demo
+test: system-deps venv build install unit units-ansible-test interop sanity lint molecule demo
 
 system-deps:
 	PYTHON=$(PYTHON) bash tests/bin/system-deps.sh
@@ -96,6 +96,12 @@ endef
 unit: install check-installed-import
 	@test -n "$$(find tests/unit -name 'test_*.py' 2>/dev/null | head -n 1)" || { echo "tests/unit has no tests"; exit 1; }
 	$(call pytest_dir,tests/unit)
+
+# The same unit tests as ansible-test runs them on the installed tree (its pytest config,
+# the collection loader, pytest-xdist), offline: tests/unit stays in the layout it expects.
+units-ansible-test: install
+	cd $(INSTALLED) && ANSIBLE_TEST_CONTENT_ROOT=$(INSTALLED) $(BIN)/ansible-test units --local --color no \
+		--python $(SANITY_PYTHON)
 
 interop: install check-installed-import
 	$(call pytest_dir,tests/interop)

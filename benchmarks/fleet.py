@@ -212,7 +212,7 @@ class Bench:
         seen = set()
         for line in done.stdout.splitlines():
             if line.split(" ", 1)[0] in KEY_TYPES:
-                cert = certs.parse_certificate(line)
+                cert = certs.parse_certificate("certificate", line)
                 if cert.type_name == "host":
                     seen.update((name, cert.key_type) for name in cert.principals)
         missing = ["%s %s" % (name, key) for name in servers for key in KEY_TYPES if (name, key) not in seen]

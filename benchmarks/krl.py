@@ -88,7 +88,7 @@ def child_query(krl_path, certs_path):
     started = time.perf_counter()
     with open(krl_path, "rb") as handle:
         model = krl.parse_krl(handle.read())
-    revoked = sum(model.check(certs.parse_certificate(line)) is not None for line in lines)
+    revoked = sum(model.check(certs.parse_certificate("certificate", line)) is not None for line in lines)
     elapsed = time.perf_counter() - started
     sys.stderr.write("REVOKED %d\n" % revoked)
     return elapsed
@@ -144,7 +144,7 @@ def write_certificates(workdir, rng, serials, count):
     """`count` Ed25519 certificates, half with revoked serials: one file each (for ssh-keygen -Q)
     and one file of all lines (for us)."""
     ca = signers.KeySigner(signers.generate_private_key("ed25519"))
-    subject = keys.parse_public_key(signers.public_key_line(signers.generate_private_key("ed25519")))
+    subject = keys.parse_public_key("public key", signers.public_key_line(signers.generate_private_key("ed25519")))
     revoked = rng.sample(serials, count // 2)
     picked = revoked + [rng.randint(1, 10 ** 7) for _index in range(count - len(revoked))]
     lines, paths = [], []

@@ -44,14 +44,6 @@ CERT_TYPES = {"user": USER_CERT, "host": HOST_CERT}
 CERT_TYPE_NAMES = {USER_CERT: "user", HOST_CERT: "host"}
 
 KNOWN_CRITICAL_OPTIONS = ("force-command", "source-address", "verify-required")
-KNOWN_EXTENSIONS = (
-    "no-touch-required",
-    "permit-X11-forwarding",
-    "permit-agent-forwarding",
-    "permit-port-forwarding",
-    "permit-pty",
-    "permit-user-rc",
-)
 # What ssh-keygen grants a user certificate when no extensions are asked for.
 DEFAULT_USER_EXTENSIONS = {
     "permit-X11-forwarding": "",
@@ -291,26 +283,26 @@ def parse_certificate_blob(blob, comment=""):
                        signature_key, signature, comment)
 
 
-def parse_certificate(line, what="certificate"):
+def parse_certificate(field, line):
     """A certificate from its OpenSSH line (`TYPE-cert-v01@openssh.com BASE64 [COMMENT]`)."""
-    key_type, blob, comment = split_key_line(line, what)
+    key_type, blob, comment = split_key_line(field, line)
     if not key_type.endswith(CERT_SUFFIX):
-        raise FleetcaError("%s is a %s key, not a certificate" % (what, key_type))
+        raise FleetcaError("%s is a %s key, not a certificate" % (field, key_type))
     try:
         return parse_certificate_blob(blob, comment)
     except WireError as exc:
-        raise FleetcaError("%s is malformed: %s" % (what, exc))
+        raise FleetcaError("%s is malformed: %s" % (field, exc))
 
 
-def parse_key_or_certificate(line, what="key"):
+def parse_key_or_certificate(field, line):
     """A PublicKey or a Certificate, whichever the line holds."""
-    key_type, blob, comment = split_key_line(line, what)
+    key_type, blob, comment = split_key_line(field, line)
     try:
         if key_type.endswith(CERT_SUFFIX):
             return parse_certificate_blob(blob, comment)
         return parse_public_key_blob(blob, comment)
     except WireError as exc:
-        raise FleetcaError("%s is malformed: %s" % (what, exc))
+        raise FleetcaError("%s is malformed: %s" % (field, exc))
 
 
 # --- validity, in ssh-keygen's -V vocabulary ------------------------------

@@ -227,38 +227,38 @@ def parse_public_key_blob(blob, comment=""):
     return PublicKey(key_type, fields, comment)
 
 
-def split_key_line(line, what="public key"):
+def split_key_line(field, line):
     """`TYPE BASE64 [COMMENT]` -> (type, blob, comment), checking the blob's own type."""
     if not isinstance(line, str):
-        raise FleetcaError("%s must be a string" % what)
+        raise FleetcaError("%s must be a string" % field)
     text = line.strip()
     if "\n" in text or "\r" in text or "\0" in text:
-        raise FleetcaError("%s must be a single line" % what)
+        raise FleetcaError("%s must be a single line" % field)
     parts = text.split(None, 2)
     if len(parts) < 2:
-        raise FleetcaError("%s is not of the form 'TYPE BASE64 [COMMENT]'" % what)
+        raise FleetcaError("%s is not of the form 'TYPE BASE64 [COMMENT]'" % field)
     key_type, encoded = parts[0], parts[1]
     comment = parts[2] if len(parts) > 2 else ""
     try:
         blob = base64.b64decode(encoded.encode("ascii"), validate=True)
     except (binascii.Error, ValueError, UnicodeEncodeError):
-        raise FleetcaError("%s has invalid or truncated base64" % what)
+        raise FleetcaError("%s has invalid or truncated base64" % field)
     try:
         inner = WireReader(blob).read_text("key type")
     except WireError as exc:
-        raise FleetcaError("%s is malformed: %s" % (what, exc))
+        raise FleetcaError("%s is malformed: %s" % (field, exc))
     if inner != key_type:
-        raise FleetcaError("%s says %s but its data is %s" % (what, key_type, inner))
+        raise FleetcaError("%s says %s but its data is %s" % (field, key_type, inner))
     return key_type, blob, comment
 
 
-def parse_public_key(line, what="public key"):
+def parse_public_key(field, line):
     """A plain public key from an OpenSSH key line."""
-    key_type, blob, comment = split_key_line(line, what)
+    key_type, blob, comment = split_key_line(field, line)
     try:
         return parse_public_key_blob(blob, comment)
     except WireError as exc:
-        raise FleetcaError("%s is malformed: %s" % (what, exc))
+        raise FleetcaError("%s is malformed: %s" % (field, exc))
 
 
 def load_public_key_option(field, value):
@@ -270,4 +270,4 @@ def load_public_key_option(field, value):
                 text = handle.read().strip()
         except (IOError, OSError) as exc:
             raise FleetcaError("%s: cannot read %s: %s" % (field, value, exc.strerror))
-    return parse_public_key(text, field)
+    return parse_public_key(field, text)

@@ -1,8 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: fleetca.ssh contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""OpenSSH key revocation lists (PROTOCOL.krl): read, write, query, edit.
+"""OpenSSH key revocation lists (PROTOCOL.krl): the format and its model (OpenSSH's krl.c).
 
+Serial sets, sections, encode, parse, check (as `ssh-keygen -Q` and sshd judge a key),
+edit and describe. What a module call asks for is parsed in krl_request.py.
 Standard library only: the same code verifies a KRL on any managed host.
 Serials are kept as sorted disjoint ranges, so a million revoked serials cost
 two lists of ints, and the writer picks list/range/bitmap subsections with
@@ -23,14 +25,11 @@ import operator
 import os
 import re
 import struct
-import time
 
-from ansible_collections.fleetca.ssh.plugins.module_utils.certs import parse_key_or_certificate
 from ansible_collections.fleetca.ssh.plugins.module_utils.files import read_if_exists
 from ansible_collections.fleetca.ssh.plugins.module_utils.keys import (
     PublicKey,
     fingerprint_sha256,
-    load_public_key_option,
     parse_public_key_blob,
 )
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import (
@@ -742,152 +741,7 @@ def parse_krl(data):
     return _Parser(data).parse()
 
 
-# --- what a module call asks for ------------------------------------------
-
-class Revocations:
-    """Entries named by one module call, to revoke (Krl.revoke) or un-revoke (Krl.unrevoke)."""
-
-    def __init__(self):
-        self._serial_pairs = {}  # CA blob -> [(lo, hi)], merged by `serials`
-        self.key_ids = {}        # CA blob -> set of key ids
-        self.keys = {}           # plain key blob -> PublicKey
-        self.sha256s = set()
-
-    @property
-    def serials(self):
-        """CA blob -> SerialSet of the serials named for that CA."""
-        return dict((ca_blob, SerialSet.from_ranges(pairs))
-                    for ca_blob, pairs in self._serial_pairs.items())
-
-    def add_serials(self, ca_blob, lo, hi):
-        self._serial_pairs.setdefault(ca_blob, []).append((lo, hi))
-
-    def add_key_id(self, ca_blob, key_id):
-        self.key_ids.setdefault(ca_blob, set()).add(key_id)
-
-    def add_key_or_certificate(self, key):
-        """As `ssh-keygen -k` takes a bare key line: a certificate by serial under
-        its CA (by key id when the serial is 0), a plain key as a key."""
-        if isinstance(key, PublicKey):
-            self.keys[key.blob] = key
-        elif key.serial == 0:
-            self.add_key_id(key.signature_key.blob, key.key_id)
-        else:
-            self.add_serials(key.signature_key.blob, key.serial, key.serial)
-
-
-_SERIAL_TEXT = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
-
-
-def parse_serial_option(value, field="serials"):
-    """An int or `"N"` / `"A-B"` (A <= B) -> (lo, hi) within 1..2^64-1."""
-    if isinstance(value, bool):
-        raise FleetcaError("%s: %r is not a serial" % (field, value))
-    if isinstance(value, int):
-        lo = hi = value
-    else:
-        match = _SERIAL_TEXT.match(str(value))
-        if not match:
-            raise FleetcaError("%s: %r is not a serial number or an 'A-B' range" % (field, value))
-        lo = int(match.group(1))
-        hi = int(match.group(2)) if match.group(2) is not None else lo
-    if lo < 1 or hi < 1:
-        raise FleetcaError("%s: %r: serial 0 cannot be revoked (sshd never matches serial 0 "
-                           "by serial; revoke such a certificate by key id)" % (field, value))
-    if hi > UINT64_MAX or lo > UINT64_MAX:
-        raise FleetcaError("%s: %r is larger than 2^64-1" % (field, value))
-    if lo > hi:
-        raise FleetcaError("%s: %r: range minimum is larger than its maximum" % (field, value))
-    return lo, hi
-
-
-def parse_sha256_fingerprint(value, field="sha256_fingerprints"):
-    """`SHA256:<43 base64 characters>` as `ssh-keygen -l` prints it -> 32-byte digest."""
-    text = value.strip() if isinstance(value, str) else ""
-    digest = None
-    if text.startswith("SHA256:"):
-        encoded = text[len("SHA256:"):].rstrip("=")
-        try:
-            digest = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
-        except (ValueError, TypeError):
-            digest = None
-    if digest is None or len(digest) != SHA256_LEN:
-        raise FleetcaError("%s: %r is not a SHA256 fingerprint as ssh-keygen -l prints it "
-                           "(SHA256: followed by 43 base64 characters)" % (field, value))
-    return digest
-
-
-def check_key_id_option(value, field="key_ids"):
-    if not isinstance(value, str) or not value:
-        raise FleetcaError("%s: %r is not a key id (a non-empty string)" % (field, value))
-    if "\0" in value:
-        raise FleetcaError("%s: %r contains a NUL character" % (field, value))
-    return value
-
-
-def load_ca_option(value, field="ca_public_key"):
-    """CA blob for `ca_public_key` (a key line or a .pub path); b"" (any CA) when omitted."""
-    if value is None or value == "":
-        return b""
-    return load_public_key_option(field, value).blob
-
-
-def select_issued(log, selectors, ca_blob=b""):
-    """Issuance log records matched by `issued` selectors ({key_id|principal|host: X}).
-
-    `log` is a store.IssuanceLog. Each selector must match at least one
-    certificate (a typo must not pass silently); with a CA given, only that
-    CA's certificates count.
-    """
-    fields = {"key_id": "key_id", "principal": "principal", "host": "requester"}
-    ca_fingerprint = fingerprint_sha256(ca_blob) if ca_blob else None
-    records = []
-    for index, selector in enumerate(selectors):
-        given = [k for k, v in selector.items() if v not in (None, "")] if isinstance(selector, dict) else []
-        if len(given) != 1 or given[0] not in fields:
-            raise FleetcaError("issued[%d]: give exactly one of key_id, principal or host, got %r"
-                               % (index, selector))
-        name = given[0]
-        found = log.find(ca_fingerprint=ca_fingerprint, **{fields[name]: selector[name]})
-        if not found:
-            raise FleetcaError("issued[%d]: no certificate in the issuance log has %s %r%s"
-                               % (index, name, selector[name], " from ca_public_key" if ca_blob else ""))
-        records.extend(found)
-    return records
-
-
-def _record_ca_blob(record, index):
-    return load_public_key_option("issued[%d] (issuance log CA key)" % index, record.ca_public_key).blob
-
-
-def build_revocations(ca_public_key=None, serials=None, key_ids=None, public_keys=None,
-                      sha256_fingerprints=None, issued_records=None):
-    """Validate the module's options into a Revocations; FleetcaError names the field."""
-    ca_blob = load_ca_option(ca_public_key)
-    request = Revocations()
-    for value in serials or ():
-        request.add_serials(ca_blob, *parse_serial_option(value))
-    for value in key_ids or ():
-        request.add_key_id(ca_blob, check_key_id_option(value))
-    for index, line in enumerate(public_keys or ()):
-        request.add_key_or_certificate(parse_key_or_certificate(line, "public_keys[%d]" % index))
-    for value in sha256_fingerprints or ():
-        request.sha256s.add(parse_sha256_fingerprint(value))
-    for index, record in enumerate(issued_records or ()):
-        if not 0 < record.serial <= UINT64_MAX:
-            raise FleetcaError("issued: log record %r has serial %r, which a KRL cannot revoke"
-                               % (record.key_id, record.serial))
-        request.add_serials(_record_ca_blob(record, index), record.serial, record.serial)
-    return request
-
-
 # --- files ----------------------------------------------------------------
-
-def read_krl_file(path):
-    """The Krl at `path`, or None when there is no file; FleetcaError when unusable."""
-    loaded = load_krl_file(path)
-    return loaded[0] if loaded else None
-
 
 def load_krl_file(path):
     """(Krl, SHA-256 hex digest of the file) at `path`, or None when there is no file.
@@ -902,55 +756,6 @@ def load_krl_file(path):
         return parse_krl(data), hashlib.sha256(data).hexdigest()
     except WireError as exc:
         raise FleetcaError("path: %s is not a valid KRL: %s" % (path, exc))
-
-
-class Update:
-    """The outcome of planning one krl module call (nothing written yet)."""
-
-    def __init__(self, krl, changed, added, removed, old_version):
-        self.krl = krl
-        self.changed = changed
-        self.added = added
-        self.removed = removed
-        self.old_version = old_version
-
-
-def plan_update(current, request, state="present", comment=None, version=None, now=None):
-    """Apply `request` to `current` (a Krl, or None for no file) and decide the new version.
-
-    The file changes when it is new, when the revoked set or the comment
-    changes, or when an explicit `version` differs; the version then increases
-    by one unless given. A version on disk above the one we would write is an
-    error (anti-rollback), as is an unchanged version for a changed set.
-    """
-    krl = current if current is not None else Krl()
-    old_version = current.version if current is not None else None
-    if state == "present":
-        added, removed = krl.revoke(request), []
-    else:
-        added, removed = [], krl.unrevoke(request)
-    content_changed = current is None or bool(added or removed)
-    if comment is not None and comment != krl.comment:
-        krl.comment = comment
-        content_changed = True
-    base = old_version or 0
-    if version is None:
-        new_version = base + 1 if content_changed else base
-        if new_version > UINT64_MAX:
-            raise FleetcaError("krl_version %d on disk cannot be increased" % base)
-    else:
-        new_version = version
-        if old_version is not None and version < old_version:
-            raise FleetcaError("krl_version: the KRL on disk has version %d, higher than %d: "
-                               "refusing to roll it back" % (old_version, version))
-        if content_changed and old_version is not None and version == old_version:
-            raise FleetcaError("krl_version: the revoked set changes but version %d is already "
-                               "on disk; a changed KRL needs a higher version" % version)
-    changed = content_changed or new_version != base
-    if changed:
-        krl.version = new_version
-        krl.generated = int(time.time()) if now is None else now
-    return Update(krl, changed, added, removed, old_version)
 
 
 # --- description (krl_info, diff) -----------------------------------------

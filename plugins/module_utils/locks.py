@@ -35,14 +35,14 @@ def lock_path(path):
 
 
 class FileLock:
-    """`with FileLock(path, timeout, notice):` holds the lock on `path` for the block.
+    """`with FileLock(path, field, timeout, notice):` holds the lock on `path` for the block.
 
     `notice(message)` is called once when the wait passes NOTICE_AFTER seconds; after
-    `timeout` seconds the wait ends in a FleetcaError naming the holder. `waited` is the
+    `timeout` seconds (the option `field`) the wait ends in a FleetcaError naming the holder. `waited` is the
     time spent waiting, for the caller's result.
     """
 
-    def __init__(self, path, timeout=DEFAULT_TIMEOUT, notice=None, field="lock_timeout"):
+    def __init__(self, path, field="lock_timeout", timeout=DEFAULT_TIMEOUT, notice=None):
         self.path = lock_path(path)
         self.timeout = timeout
         self.notice = notice
@@ -142,7 +142,7 @@ class _ModuleLock(FileLock):
     """The wait noticed in the host's system log; a warning in the module's result when it waited."""
 
     def __init__(self, module, path, timeout):
-        super(_ModuleLock, self).__init__(path, timeout, module.log)
+        super(_ModuleLock, self).__init__(path, "lock_timeout", timeout, module.log)
         self._module = module
 
     def __exit__(self, *exc_info):

@@ -45,7 +45,6 @@ ECDSA_CURVES = {256: "SECP256R1", 384: "SECP384R1", 521: "SECP521R1"}
 DEFAULT_SIZES = {"rsa": 4096, "ecdsa": 256, "ed25519": 256}
 
 # ssh-agent protocol (draft-miller-ssh-agent)
-AGENT_FAILURE = 5
 AGENTC_SIGN_REQUEST = 13
 AGENT_SIGN_RESPONSE = 14
 AGENT_RSA_FLAGS = {"rsa-sha2-256": 2, "rsa-sha2-512": 4}
@@ -87,7 +86,7 @@ class KeySigner(Signer):
                                         rsa.RSAPrivateKey)):
             raise FleetcaError("ca_key: only Ed25519, ECDSA and RSA keys can sign here")
         self._key = private_key
-        self.public_key = parse_public_key(public_key_line(private_key))
+        self.public_key = parse_public_key("ca_key", public_key_line(private_key))
 
     def sign(self, data):
         key, algorithm = self._key, self.signature_algorithm()
@@ -107,7 +106,8 @@ class KeyFileSigner(KeySigner):
     """Signs with the private key in an OpenSSH private key file."""
 
     def __init__(self, path, passphrase=None, rsa_algorithm="rsa-sha2-512"):
-        super(KeyFileSigner, self).__init__(load_private_key(path, passphrase), rsa_algorithm)
+        super(KeyFileSigner, self).__init__(load_private_key("ca_key", path, "ca_key_passphrase", passphrase),
+                                            rsa_algorithm)
 
 
 class AgentSigner(Signer):
@@ -166,8 +166,10 @@ class AgentSigner(Signer):
         self._sock.close()
 
 
-def load_private_key(path, passphrase=None, field="ca_key", passphrase_field="ca_key_passphrase"):
-    """Load an OpenSSH (or PEM) private key; errors never echo the passphrase or key."""
+def load_private_key(field, path, passphrase_field, passphrase):
+    """Load an OpenSSH (or PEM) private key; errors never echo the passphrase or key.
+
+    `field` and `passphrase_field` are the options that gave `path` and `passphrase`."""
     _require_cryptography()
     try:
         with open(path, "rb") as handle:

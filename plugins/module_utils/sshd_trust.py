@@ -127,7 +127,7 @@ def plan_host_certificates(entries, owner):
     for index, entry in enumerate(entries):
         field = "host_certificates[%d]" % index
         line = (entry.get("certificate") or "").strip()
-        parse_certificate(line, field + ".certificate")
+        parse_certificate(field + ".certificate", line)
         change = plan_file(field + ".path", entry["path"], lines_content(field, [line]), _text, owner)
         if change:
             changes.append(change)
@@ -139,7 +139,7 @@ def plan_user_ca_keys(path, keys, owner):
         raise FleetcaError("trusted_user_ca_keys.keys must name at least one CA public key")
     lines = [key.strip() for key in keys]
     for index, line in enumerate(lines):
-        parse_public_key(line, "trusted_user_ca_keys.keys[%d]" % index)
+        parse_public_key("trusted_user_ca_keys.keys[%d]" % index, line)
     change = plan_file("trusted_user_ca_keys.path", path,
                        lines_content("trusted_user_ca_keys.keys", lines), _text, owner)
     return [change] if change else []

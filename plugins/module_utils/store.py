@@ -17,6 +17,7 @@ import os
 import sqlite3
 import time
 
+from ansible_collections.fleetca.ssh.plugins.module_utils.keys import fingerprint_sha256
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
 
 SCHEMA_VERSION = 1
@@ -64,9 +65,6 @@ class IssuanceRecord:
     def __init__(self, **values):
         for name in self.FIELDS:
             setattr(self, name, values[name])
-
-    def as_dict(self):
-        return dict((name, getattr(self, name)) for name in self.FIELDS)
 
 
 class IssuanceLog:
@@ -174,6 +172,30 @@ class IssuanceLog:
         values["principals"] = json.loads(values["principals"])
         values["serial"] = _from_sql(values["serial"])
         return IssuanceRecord(**values)
+
+
+def select_issued(log, selectors, ca_blob=b""):
+    """Issuance log records matched by `issued` selectors ({key_id|principal|host: X}).
+
+    `log` is an IssuanceLog. Each selector must match at least one
+    certificate (a typo must not pass silently); with a CA given, only that
+    CA's certificates count.
+    """
+    fields = {"key_id": "key_id", "principal": "principal", "host": "requester"}
+    ca_fingerprint = fingerprint_sha256(ca_blob) if ca_blob else None
+    records = []
+    for index, selector in enumerate(selectors):
+        given = [k for k, v in selector.items() if v not in (None, "")] if isinstance(selector, dict) else []
+        if len(given) != 1 or given[0] not in fields:
+            raise FleetcaError("issued[%d]: give exactly one of key_id, principal or host, got %r"
+                               % (index, selector))
+        name = given[0]
+        found = log.find(ca_fingerprint=ca_fingerprint, **{fields[name]: selector[name]})
+        if not found:
+            raise FleetcaError("issued[%d]: no certificate in the issuance log has %s %r%s"
+                               % (index, name, selector[name], " from ca_public_key" if ca_blob else ""))
+        records.extend(found)
+    return records
 
 
 def _clamp(value):

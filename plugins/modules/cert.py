@@ -351,7 +351,7 @@ class Job:
             if content is None:
                 raise FleetcaError("%spublic_key_path: %s does not exist" % (field, params["public_key_path"]))
             text = content.decode("utf-8", "replace")
-        return keys.parse_public_key(text, field + ("public_key_path" if params["public_key_path"] else "public_key"))
+        return keys.parse_public_key(field + ("public_key_path" if params["public_key_path"] else "public_key"), text)
 
     def _read_existing(self):
         text = self.params["current_certificate"]
@@ -361,7 +361,7 @@ class Job:
         if not text or not text.strip():
             return None
         try:
-            return certs.parse_certificate(text)
+            return certs.parse_certificate("current_certificate", text)
         except FleetcaError:
             return None  # unreadable: replaced by a fresh certificate
 

@@ -139,7 +139,7 @@ def read_certificate(params):
         if content is None:
             raise FleetcaError("path: %s does not exist" % params["path"])
         text = content.decode("utf-8", "replace")
-    return certs.parse_certificate(text, "path" if params["path"] else "content")
+    return certs.parse_certificate("path" if params["path"] else "content", text)
 
 
 def describe(cert, when):

@@ -228,14 +228,9 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fleetca.ssh.plugins.module_utils import files, locks
-from ansible_collections.fleetca.ssh.plugins.module_utils.krl import (
-    build_revocations,
-    load_ca_option,
-    load_krl_file,
-    plan_update,
-    select_issued,
-)
-from ansible_collections.fleetca.ssh.plugins.module_utils.store import IssuanceLog
+from ansible_collections.fleetca.ssh.plugins.module_utils.krl import load_krl_file
+from ansible_collections.fleetca.ssh.plugins.module_utils.krl_request import build_revocations, load_ca_option, plan_update
+from ansible_collections.fleetca.ssh.plugins.module_utils.store import IssuanceLog, select_issued
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
 
 SELECTORS = ("key_id", "principal", "host")
@@ -252,7 +247,7 @@ def issued_records(params):
         raise FleetcaError("store: %s does not exist" % store)
     log = IssuanceLog(store)
     try:
-        return select_issued(log, params["issued"], load_ca_option(params["ca_public_key"]))
+        return select_issued(log, params["issued"], load_ca_option("ca_public_key", params["ca_public_key"]))
     finally:
         log.close()
 

@@ -185,7 +185,7 @@ def main():
     )
     path = module.params["path"]
     try:
-        queried = [parse_key_or_certificate(line, "keys[%d]" % index)
+        queried = [parse_key_or_certificate("keys[%d]" % index, line)
                    for index, line in enumerate(module.params["keys"])]
         loaded = load_krl_file(path)
         if loaded is None:

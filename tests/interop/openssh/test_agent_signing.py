@@ -60,8 +60,8 @@ def signing_ca_line(listing):
 
 def assert_signed_and_accepted(ssh, server, user_key, login_user, ca, path, algorithm, keygen_list):
     """ssh-keygen -L names our CA and algorithm; sshd accepts the cert and logs its id and serial."""
-    cert = certs.parse_certificate(open(str(path)).read())
-    ca_public = keys.parse_public_key(ca.public_line)
+    cert = certs.parse_certificate("certificate", open(str(path)).read())
+    ca_public = keys.parse_public_key("public key", ca.public_line)
     assert cert.signature_valid(ca_public)
     listing = keygen_list(path)
     label = {"ssh-ed25519": "ED25519", "ssh-rsa": "RSA"}[ca_public.key_type]
@@ -124,7 +124,7 @@ def test_agent_rsa_ca_signs_rsa_sha2_512_by_default_and_256_on_request(ansible_p
 def test_agent_without_the_ca_key_fails_clearly(ansible_playbook, agent, other_agent, agent_cas, user_key,
                                                 login_user, workdir):
     ca = agent_cas["ed25519"]
-    fingerprint = keys.parse_public_key(ca.public_line).fingerprint
+    fingerprint = keys.parse_public_key("public key", ca.public_line).fingerprint
     play = ansible_playbook.run([
         agent_cert_task("no-key", ca, user_key, login_user, workdir, ignore_errors=True, agent_socket=other_agent),
         agent_cert_task("no-agent", ca, user_key, login_user, workdir, ignore_errors=True,

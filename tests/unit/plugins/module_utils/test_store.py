@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from ansible_collections.fleetca.ssh.plugins.module_utils import certs, keys, signers
+from ansible_collections.fleetca.ssh.plugins.module_utils import certs, keys, krl_request, signers, store
 from ansible_collections.fleetca.ssh.plugins.module_utils.store import IssuanceLog
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
 
@@ -17,7 +17,7 @@ CERTS_PER_PROCESS = 5
 
 
 def new_public_key():
-    return keys.parse_public_key(signers.public_key_line(signers.generate_private_key("ed25519")))
+    return keys.parse_public_key("public key", signers.public_key_line(signers.generate_private_key("ed25519")))
 
 
 def request(public_key, principals, key_id):
@@ -46,8 +46,8 @@ def test_records_every_field_and_finds_by_selector(tmp_path):
     assert alice.cert_type == "user"
     assert alice.subject_fingerprint == subject.fingerprint
     assert alice.ca_fingerprint == signer.public_key.fingerprint
-    assert keys.parse_public_key(alice.ca_public_key) == signer.public_key
-    assert certs.parse_certificate(alice.certificate).serial == 1
+    assert keys.parse_public_key("public key", alice.ca_public_key) == signer.public_key
+    assert certs.parse_certificate("certificate", alice.certificate).serial == 1
     assert (alice.valid_after, alice.valid_before) == (NOW, NOW + 3600)
     assert [r.serial for r in log.find(principal="ops")] == [1]
     assert [r.serial for r in log.find(requester="web2")] == [2]
@@ -119,3 +119,24 @@ def test_serials_stay_unique_with_32_concurrent_processes(tmp_path):
         assert serials == sorted(serials)  # monotonic for each signer
     rows = sqlite3.connect(path).execute("SELECT serial FROM certificates").fetchall()
     assert sorted(r[0] for r in rows) == sorted(everything)
+
+
+# --- issued selectors (the krl module's `issued`) --------------------------------
+
+def test_issued_selectors_revoke_by_serial_under_the_signing_ca(tmp_path):
+    ca, other_ca = (signers.KeySigner(signers.generate_private_key("ed25519")) for dummy in range(2))
+    subject = new_public_key()
+    log = IssuanceLog(str(tmp_path / "issued.db"))
+    log.record([(certs.sign_certificate(request(subject, ["alice"], "alice"), 1, ca), "ws1"),
+                (certs.sign_certificate(request(subject, ["alice", "ops"], "alice"), 2, other_ca), "ws2"),
+                (certs.sign_certificate(request(subject, ["web.example"], "web"), 3, ca), "web")])
+    records = store.select_issued(log, [{"principal": "alice", "key_id": None}, {"host": "web"}])
+    request_ = krl_request.build_revocations(issued_records=records)
+    assert set(request_.serials) == {ca.public_key.blob, other_ca.public_key.blob}
+    assert list(request_.serials[ca.public_key.blob].ranges()) == [(1, 1), (3, 3)]
+    only_ca = store.select_issued(log, [{"key_id": "alice"}], ca.public_key.blob)
+    assert [r.serial for r in only_ca] == [1]
+    with pytest.raises(FleetcaError, match=r"issued\[0\]: no certificate in the issuance log has host 'nope'"):
+        store.select_issued(log, [{"host": "nope"}])
+    with pytest.raises(FleetcaError, match=r"issued\[0\]: give exactly one"):
+        store.select_issued(log, [{"host": "web", "key_id": "web"}])

@@ -1,4 +1,4 @@
-"""Unit tests of the KRL engine: wire format, serial sets, edits, queries, bad input.
+"""Unit tests of the KRL format and model: wire format, serial sets, edits, queries, bad input.
 
 The interop tests check the same engine against ssh-keygen; these pin the
 format and the rules without it, and fuzz the reader with hypothesis.
@@ -11,10 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.fleetca.ssh.plugins.module_utils import certs, keys, krl, signers
+from ansible_collections.fleetca.ssh.plugins.module_utils import certs, keys, krl, krl_request, signers
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import (
     UINT64_MAX,
-    FleetcaError,
     WireError,
     WireReader,
     encode_mpint,
@@ -33,7 +32,7 @@ def new_signer():
 
 
 def new_key():
-    return keys.parse_public_key(signers.public_key_line(signers.generate_private_key("ed25519")))
+    return keys.parse_public_key("public key", signers.public_key_line(signers.generate_private_key("ed25519")))
 
 
 def sign(ca, subject, serial, key_id="someone"):
@@ -269,7 +268,7 @@ def test_a_revoked_key_revokes_its_certificates_and_a_revoked_ca_everything(ca, 
 # --- edits -------------------------------------------------------------------
 
 def request_of(**options):
-    return krl.build_revocations(**options)
+    return krl_request.build_revocations(**options)
 
 
 def test_revoke_reports_only_what_is_new_and_unrevoke_only_what_was_there(ca):
@@ -288,15 +287,6 @@ def test_revoke_reports_only_what_is_new_and_unrevoke_only_what_was_there(ca):
     assert k.cert_sections == {}
 
 
-def test_a_certificate_line_is_revoked_as_ssh_keygen_revokes_it(ca, subject):
-    k = krl.Krl()
-    by_serial, by_id = sign(ca, subject, 77), sign(ca, subject, 0, "zero")
-    k.revoke(request_of(public_keys=[by_serial.to_line(), by_id.to_line()]))
-    section = k.cert_sections[ca.public_key.blob]
-    assert list(section.serials.ranges()) == [(77, 77)] and section.key_ids == {"zero"}
-    assert b"" not in k.cert_sections  # a certificate names its CA; ca_public_key does not apply
-
-
 def test_a_plain_key_is_revoked_by_hash_and_unrevoked_by_every_entry(subject):
     k = krl.Krl()
     assert k.revoke(request_of(public_keys=[subject.to_line()])) == [
@@ -309,104 +299,6 @@ def test_a_plain_key_is_revoked_by_hash_and_unrevoked_by_every_entry(subject):
     removed = k.unrevoke(request_of(public_keys=[subject.to_line()]))
     assert [r.split()[0] for r in removed] == ["key", "sha1"]
     assert not (k.keys or k.sha1s or k.sha256s)
-
-
-def test_sha256_fingerprints_as_ssh_keygen_prints_them(subject):
-    k = krl.Krl()
-    k.revoke(request_of(sha256_fingerprints=[subject.fingerprint]))
-    assert k.check(subject) == "sha256 fingerprint %s" % subject.fingerprint
-
-
-@pytest.mark.parametrize("options, message", [
-    (dict(serials=[0]), "serials: 0: serial 0 cannot be revoked"),
-    (dict(serials=["0-5"]), "serial 0 cannot be revoked"),
-    (dict(serials=["9-5"]), "serials: '9-5': range minimum is larger than its maximum"),
-    (dict(serials=["abc"]), "serials: 'abc' is not a serial number"),
-    (dict(serials=["1.5"]), "is not a serial number"),
-    (dict(serials=[True]), "serials: True is not a serial"),
-    (dict(serials=[2 ** 64]), "larger than 2^64-1"),
-    (dict(key_ids=[""]), "key_ids: '' is not a key id"),
-    (dict(public_keys=["ssh-ed25519 AAAA"]), "public_keys[0]"),
-    (dict(public_keys=["not a key"]), "public_keys[0]"),
-    (dict(sha256_fingerprints=["SHA256:abc"]), "sha256_fingerprints: 'SHA256:abc' is not a SHA256 fingerprint"),
-    (dict(sha256_fingerprints=["MD5:00:11"]), "sha256_fingerprints"),
-    (dict(ca_public_key="ssh-ed25519 AAAA"), "ca_public_key"),
-])
-def test_bad_options_name_the_field(options, message):
-    with pytest.raises(FleetcaError) as error:
-        request_of(**options)
-    assert message in str(error.value)
-
-
-def test_serial_options_accept_ints_numbers_and_ranges():
-    assert krl.parse_serial_option(5) == (5, 5)
-    assert krl.parse_serial_option("7") == (7, 7)
-    assert krl.parse_serial_option("3-3") == (3, 3)
-    assert krl.parse_serial_option(" 10 - 20 ") == (10, 20)
-    assert krl.parse_serial_option("18446744073709551615") == (UINT64_MAX, UINT64_MAX)
-
-
-def test_fingerprint_option_takes_padding_or_none(subject):
-    assert krl.parse_sha256_fingerprint(subject.fingerprint) == subject.sha256
-    assert krl.parse_sha256_fingerprint(subject.fingerprint + "=") == subject.sha256
-
-
-# --- the module's decision ---------------------------------------------------
-
-def test_version_increases_only_when_the_set_changes(ca):
-    ca_line = ca.public_key.to_line()
-    created = krl.plan_update(None, request_of(), now=NOW)
-    assert created.changed and created.krl.version == 1 and created.old_version is None
-    again = krl.plan_update(krl.parse_krl(created.krl.to_bytes()), request_of(), now=NOW + 5)
-    assert not again.changed and again.krl.version == 1 and again.krl.generated == NOW
-    update = krl.plan_update(again.krl, request_of(ca_public_key=ca_line, serials=[3]), now=NOW + 9)
-    assert update.changed and update.krl.version == 2 and update.krl.generated == NOW + 9
-    assert not krl.plan_update(update.krl, request_of(ca_public_key=ca_line, serials=[3])).changed
-    assert krl.plan_update(update.krl, request_of(), comment="new").krl.version == 3
-
-
-def test_anti_rollback():
-    disk = krl.Krl(version=10, generated=NOW)
-    with pytest.raises(FleetcaError, match="version 10, higher than 9: refusing to roll it back"):
-        krl.plan_update(disk, request_of(), version=9)
-    with pytest.raises(FleetcaError, match="needs a higher version"):
-        krl.plan_update(krl.Krl(version=10), request_of(serials=[1]), version=10)
-    assert not krl.plan_update(krl.Krl(version=10), request_of(), version=10).changed
-    assert krl.plan_update(krl.Krl(version=10), request_of(), version=12).krl.version == 12
-    with pytest.raises(FleetcaError, match="cannot be increased"):
-        krl.plan_update(krl.Krl(version=UINT64_MAX), request_of(serials=[1]))
-
-
-class FakeLog:
-    def __init__(self, records):
-        self.records = records
-
-    def find(self, key_id=None, principal=None, requester=None, ca_fingerprint=None):
-        return [r for r in self.records
-                if key_id in (None, r.key_id) and requester in (None, r.requester)
-                and (principal is None or principal in r.principals)
-                and ca_fingerprint in (None, keys.parse_public_key(r.ca_public_key).fingerprint)]
-
-
-class Record:
-    def __init__(self, serial, ca, key_id, principals, requester):
-        self.serial, self.ca_public_key, self.key_id = serial, ca.public_key.to_line(), key_id
-        self.principals, self.requester = principals, requester
-
-
-def test_issued_selectors_revoke_by_serial_under_the_signing_ca(ca, other_ca):
-    log = FakeLog([Record(1, ca, "alice", ["alice"], "ws1"), Record(2, other_ca, "alice", ["alice", "ops"], "ws2"),
-                   Record(3, ca, "web", ["web.example"], "web")])
-    records = krl.select_issued(log, [{"principal": "alice", "key_id": None}, {"host": "web"}])
-    request = request_of(issued_records=records)
-    assert set(request.serials) == {ca.public_key.blob, other_ca.public_key.blob}
-    assert list(request.serials[ca.public_key.blob].ranges()) == [(1, 1), (3, 3)]
-    only_ca = krl.select_issued(log, [{"key_id": "alice"}], ca.public_key.blob)
-    assert [r.serial for r in only_ca] == [1]
-    with pytest.raises(FleetcaError, match=r"issued\[0\]: no certificate in the issuance log has host 'nope'"):
-        krl.select_issued(log, [{"host": "nope"}])
-    with pytest.raises(FleetcaError, match=r"issued\[0\]: give exactly one"):
-        krl.select_issued(log, [{"host": "web", "key_id": "web"}])
 
 
 # --- the reader's errors -----------------------------------------------------

@@ -394,3 +394,9 @@ def test_sub_reader_truncation_offsets(payload, base):
         with pytest.raises(wire.WireError) as excinfo:
             reader.sub_reader()
         assert excinfo.value.offset == base
+
+
+def test_huge_length_prefix_does_not_allocate_or_hang():
+    reader = wire.WireReader(b"\xff\xff\xff\xff" + b"x" * 10)
+    with pytest.raises(wire.WireError, match="truncated"):
+        reader.read_string()

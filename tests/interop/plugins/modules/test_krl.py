@@ -1,4 +1,5 @@
-"""fleetca.ssh.krl and fleetca.ssh.krl_info through Ansible (ansible-playbook, localhost).
+"""fleetca.ssh.krl through Ansible (ansible-playbook, localhost); krl_info reads back what it wrote
+(krl_info's own tests are in test_krl_info.py).
 
 Idempotence and versions, check and diff modes, un-revoking by splitting ranges,
 anti-rollback, the issuance log selectors, bad input (each a failed task naming

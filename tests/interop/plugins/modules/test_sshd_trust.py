@@ -1,22 +1,18 @@
-"""fleetca.ssh.sshd_trust and fleetca.ssh.sshd_info through Ansible (ansible-playbook, localhost).
+"""fleetca.ssh.sshd_trust through Ansible (ansible-playbook, localhost).
 
-sshd_trust: the files it installs are what ssh-keygen reads (-L on the certificate, -Q on the
+The files it installs are what ssh-keygen reads (-L on the certificate, -Q on the
 KRL), 0644; a second run changes nothing; check mode and a bad input write nothing; a KRL of a
 lower version or with the wrong digest is refused; principals files of unlisted users go.
-sshd_info: what it reports is what the installed OpenSSH and the files say.
 """
 
 import base64
 import hashlib
-import json
 import os
-import platform
-import socket
 import stat
 
 import pytest
 
-from ansible_collections.fleetca.ssh.plugins.module_utils import krl, sshd_probe
+from ansible_collections.fleetca.ssh.plugins.module_utils import krl, krl_request
 
 SSH_KEYGEN_LIST_ENV = dict(os.environ, TZ="UTC")
 
@@ -33,7 +29,7 @@ def mode(path):
 
 
 def krl_bytes(version, revoked_key=None):
-    revocations = krl.build_revocations(public_keys=[revoked_key]) if revoked_key else None
+    revocations = krl_request.build_revocations(public_keys=[revoked_key]) if revoked_key else None
     made = krl.Krl(version=version, generated=1_800_000_000)
     if revocations:
         made.revoke(revocations)
@@ -175,74 +171,3 @@ def test_concurrent_installs_never_roll_the_krl_back(ansible_playbook, layout):
             assert "newer than the given version %d: refusing to roll it back" % version in result["msg"], result
     assert krl.parse_krl(layout["krl_path"].read_bytes()).version == 8
     assert not runs[-1].results["install"].get("failed")
-
-
-def test_sshd_info_reports_the_installed_openssh(ansible_playbook, workdir, make_key, run_cmd):
-    etc = workdir / "etc"
-    (etc / "sshd_config.d").mkdir(parents=True)
-    host_key = make_key("info-host-key")
-    for suffix in ("", ".pub"):
-        os.link(host_key.path + suffix, str(etc / ("ssh_host_ed25519_key" + suffix)))
-    (etc / "sshd_config").write_text("Port 22\nInclude %s/sshd_config.d/*.conf\n" % etc)
-    (etc / "other_config").write_text("Port 22\n")
-    (etc / "revoked.krl").write_bytes(krl_bytes(1))
-    (etc / "principals").mkdir()
-    (etc / "principals" / "alice").write_text("alice\n")
-    common = dict(host_key_types=["ed25519", "rsa"], key_dir=str(etc), dropin=str(etc / "sshd_config.d/00-fleetca.conf"),
-                  digest_files=[str(etc / "revoked.krl")], files=[str(etc / "sshd_config"), str(etc / "absent")],
-                  principals_dir=str(etc / "principals"))
-    play = ansible_playbook.run([
-        {"name": "dropin", "fleetca.ssh.sshd_info": dict(main_config=str(etc / "sshd_config"), **common),
-         "register": "dropin"},
-        {"name": "main", "fleetca.ssh.sshd_info": dict(main_config=str(etc / "other_config"), **common),
-         "register": "main"},
-    ])
-    assert play.returncode == 0, play.output
-    info, other = play.results["dropin"], play.results["main"]
-    assert not info["changed"]
-    assert info["query"]["kex"] == run_cmd(["ssh", "-Q", "kex"]).stdout.split()
-    assert info["query"]["cipher"] == run_cmd(["ssh", "-Q", "cipher"]).stdout.split()
-    assert info["ssh_version"] == run_cmd(["ssh", "-V"]).stderr.strip()
-    assert info["sshd"] == "/usr/sbin/sshd"
-    assert "trustedusercakeys" in info["options"] and "revokedkeys" in info["options"]
-    assert info["includes_dropin_dir"] and info["lines_before_include"] == ["1: Port 22"]
-    assert not other["includes_dropin_dir"]
-    assert info["host_keys"]["ed25519"]["public_key"] == host_key.public_line
-    assert info["host_keys"]["ed25519"]["private_exists"]
-    assert info["host_keys"]["rsa"] == {"path": str(etc / "ssh_host_rsa_key"), "private_exists": False,
-                                        "public_key": None, "certificate": None, "certificate_file": None}
-    assert info["digests"][str(etc / "revoked.krl")] == run_cmd(["sha256sum", str(etc / "revoked.krl")]).stdout.split()[0]
-    assert info["files"][str(etc / "absent")] is None
-    assert info["files"][str(etc / "sshd_config")]["content"].startswith("Port 22\n")
-    assert info["principals_files"]["alice"]["content"] == "alice\n"
-    assert info["hostname"] == platform.node().split(".")[0]
-    assert info["fqdn"] == socket.getfqdn()
-    assert info["os_family"] == "Debian" and info["service_name"] == "ssh"
-
-
-def test_sshd_info_fails_without_sshd(ansible_playbook, workdir):
-    play = ansible_playbook.run([{"name": "nosshd", "fleetca.ssh.sshd_info": {"sshd": str(workdir / "sshd")},
-                                  "register": "nosshd", "ignore_errors": True}])
-    result = play.results["nosshd"]
-    assert result["failed"] and "sshd: %s is not an executable" % (workdir / "sshd") in result["msg"], result
-
-
-def run_probe_source(run_cmd, args):
-    """The probe as the server role runs it: `python3 -c SOURCE JSON_ARGS` (ansible.builtin.raw)."""
-    source = open(sshd_probe.__file__).read()
-    result = run_cmd(["python3", "-c", source, json.dumps(args)], check=False)
-    marked = [line for line in result.stdout.splitlines() if line.startswith(sshd_probe.OUTPUT_MARK)]
-    assert len(marked) == 1, result.stdout
-    return result, json.loads(marked[0][len(sshd_probe.OUTPUT_MARK):])
-
-
-def test_probe_source_runs_as_the_role_runs_it(workdir, run_cmd):
-    args = {"types": ["ed25519"], "key_dir": str(workdir), "main": str(workdir / "sshd_config"),
-            "dropin": str(workdir / "sshd_config.d" / "00-fleetca.conf")}
-    result, found = run_probe_source(run_cmd, args)
-    assert result.returncode == 0, result.stderr
-    assert found["query"]["mac"] == run_cmd(["ssh", "-Q", "mac"]).stdout.split()
-    assert found["sshd"] == "/usr/sbin/sshd" and found["host_keys"]["ed25519"]["public_key"] is None
-    result, found = run_probe_source(run_cmd, dict(args, sshd=str(workdir / "no-sshd")))
-    assert result.returncode == 1
-    assert "sshd: %s is not an executable" % (workdir / "no-sshd") in result.stderr

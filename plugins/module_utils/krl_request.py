@@ -1,0 +1,185 @@
+# -*- coding: utf-8 -*-
+# Copyright: fleetca.ssh contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What one krl module call asks for, checked option by option (ssh-keygen.c's side).
+
+The KRL format and model live in krl.py (OpenSSH's krl.c); this file turns the
+user's options (serials, key ids, key lines, fingerprints, issuance log records)
+into a Revocations request and decides the new KRL version (plan_update), with
+every error naming its field.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import re
+import time
+
+from ansible_collections.fleetca.ssh.plugins.module_utils.certs import parse_key_or_certificate
+from ansible_collections.fleetca.ssh.plugins.module_utils.keys import PublicKey, load_public_key_option
+from ansible_collections.fleetca.ssh.plugins.module_utils.krl import SHA256_LEN, Krl, SerialSet
+from ansible_collections.fleetca.ssh.plugins.module_utils.wire import UINT64_MAX, FleetcaError
+
+
+class Revocations:
+    """Entries named by one module call, to revoke (Krl.revoke) or un-revoke (Krl.unrevoke)."""
+
+    def __init__(self):
+        self._serial_pairs = {}  # CA blob -> [(lo, hi)], merged by `serials`
+        self.key_ids = {}        # CA blob -> set of key ids
+        self.keys = {}           # plain key blob -> PublicKey
+        self.sha256s = set()
+
+    @property
+    def serials(self):
+        """CA blob -> SerialSet of the serials named for that CA."""
+        return dict((ca_blob, SerialSet.from_ranges(pairs))
+                    for ca_blob, pairs in self._serial_pairs.items())
+
+    def add_serials(self, ca_blob, lo, hi):
+        self._serial_pairs.setdefault(ca_blob, []).append((lo, hi))
+
+    def add_key_id(self, ca_blob, key_id):
+        self.key_ids.setdefault(ca_blob, set()).add(key_id)
+
+    def add_key_or_certificate(self, key):
+        """As `ssh-keygen -k` takes a bare key line: a certificate by serial under
+        its CA (by key id when the serial is 0), a plain key as a key."""
+        if isinstance(key, PublicKey):
+            self.keys[key.blob] = key
+        elif key.serial == 0:
+            self.add_key_id(key.signature_key.blob, key.key_id)
+        else:
+            self.add_serials(key.signature_key.blob, key.serial, key.serial)
+
+
+_SERIAL_TEXT = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
+
+
+def parse_serial_option(field, value):
+    """An int or `"N"` / `"A-B"` (A <= B) -> (lo, hi) within 1..2^64-1."""
+    if isinstance(value, bool):
+        raise FleetcaError("%s: %r is not a serial" % (field, value))
+    if isinstance(value, int):
+        lo = hi = value
+    else:
+        match = _SERIAL_TEXT.match(str(value))
+        if not match:
+            raise FleetcaError("%s: %r is not a serial number or an 'A-B' range" % (field, value))
+        lo = int(match.group(1))
+        hi = int(match.group(2)) if match.group(2) is not None else lo
+    if lo < 1 or hi < 1:
+        raise FleetcaError("%s: %r: serial 0 cannot be revoked (sshd never matches serial 0 "
+                           "by serial; revoke such a certificate by key id)" % (field, value))
+    if hi > UINT64_MAX or lo > UINT64_MAX:
+        raise FleetcaError("%s: %r is larger than 2^64-1" % (field, value))
+    if lo > hi:
+        raise FleetcaError("%s: %r: range minimum is larger than its maximum" % (field, value))
+    return lo, hi
+
+
+def parse_sha256_fingerprint(field, value):
+    """`SHA256:<43 base64 characters>` as `ssh-keygen -l` prints it -> 32-byte digest."""
+    text = value.strip() if isinstance(value, str) else ""
+    digest = None
+    if text.startswith("SHA256:"):
+        encoded = text[len("SHA256:"):].rstrip("=")
+        try:
+            digest = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+        except (ValueError, TypeError):
+            digest = None
+    if digest is None or len(digest) != SHA256_LEN:
+        raise FleetcaError("%s: %r is not a SHA256 fingerprint as ssh-keygen -l prints it "
+                           "(SHA256: followed by 43 base64 characters)" % (field, value))
+    return digest
+
+
+def check_key_id_option(field, value):
+    if not isinstance(value, str) or not value:
+        raise FleetcaError("%s: %r is not a key id (a non-empty string)" % (field, value))
+    if "\0" in value:
+        raise FleetcaError("%s: %r contains a NUL character" % (field, value))
+    return value
+
+
+def load_ca_option(field, value):
+    """CA blob for `ca_public_key` (a key line or a .pub path); b"" (any CA) when omitted."""
+    if value is None or value == "":
+        return b""
+    return load_public_key_option(field, value).blob
+
+
+def _record_ca_blob(record, index):
+    return load_public_key_option("issued[%d] (issuance log CA key)" % index, record.ca_public_key).blob
+
+
+def build_revocations(ca_public_key=None, serials=None, key_ids=None, public_keys=None,
+                      sha256_fingerprints=None, issued_records=None):
+    """Validate the module's options into a Revocations; FleetcaError names the field."""
+    ca_blob = load_ca_option("ca_public_key", ca_public_key)
+    request = Revocations()
+    for value in serials or ():
+        request.add_serials(ca_blob, *parse_serial_option("serials", value))
+    for value in key_ids or ():
+        request.add_key_id(ca_blob, check_key_id_option("key_ids", value))
+    for index, line in enumerate(public_keys or ()):
+        request.add_key_or_certificate(parse_key_or_certificate("public_keys[%d]" % index, line))
+    for value in sha256_fingerprints or ():
+        request.sha256s.add(parse_sha256_fingerprint("sha256_fingerprints", value))
+    for index, record in enumerate(issued_records or ()):
+        if not 0 < record.serial <= UINT64_MAX:
+            raise FleetcaError("issued: log record %r has serial %r, which a KRL cannot revoke"
+                               % (record.key_id, record.serial))
+        request.add_serials(_record_ca_blob(record, index), record.serial, record.serial)
+    return request
+
+
+class Update:
+    """The outcome of planning one krl module call (nothing written yet)."""
+
+    def __init__(self, krl, changed, added, removed, old_version):
+        self.krl = krl
+        self.changed = changed
+        self.added = added
+        self.removed = removed
+        self.old_version = old_version
+
+
+def plan_update(current, request, state="present", comment=None, version=None, now=None):
+    """Apply `request` to `current` (a Krl, or None for no file) and decide the new version.
+
+    The file changes when it is new, when the revoked set or the comment
+    changes, or when an explicit `version` differs; the version then increases
+    by one unless given. A version on disk above the one we would write is an
+    error (anti-rollback), as is an unchanged version for a changed set.
+    """
+    krl = current if current is not None else Krl()
+    old_version = current.version if current is not None else None
+    if state == "present":
+        added, removed = krl.revoke(request), []
+    else:
+        added, removed = [], krl.unrevoke(request)
+    content_changed = current is None or bool(added or removed)
+    if comment is not None and comment != krl.comment:
+        krl.comment = comment
+        content_changed = True
+    base = old_version or 0
+    if version is None:
+        new_version = base + 1 if content_changed else base
+        if new_version > UINT64_MAX:
+            raise FleetcaError("krl_version %d on disk cannot be increased" % base)
+    else:
+        new_version = version
+        if old_version is not None and version < old_version:
+            raise FleetcaError("krl_version: the KRL on disk has version %d, higher than %d: "
+                               "refusing to roll it back" % (old_version, version))
+        if content_changed and old_version is not None and version == old_version:
+            raise FleetcaError("krl_version: the revoked set changes but version %d is already "
+                               "on disk; a changed KRL needs a higher version" % version)
+    changed = content_changed or new_version != base
+    if changed:
+        krl.version = new_version
+        krl.generated = int(time.time()) if now is None else now
+    return Update(krl, changed, added, removed, old_version)

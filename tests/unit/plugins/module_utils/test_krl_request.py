@@ -1,0 +1,117 @@
+"""What a krl module call asks for: options checked one by one (errors name the field),
+certificate lines revoked as ssh-keygen -k revokes them, and the new version decided."""
+
+import os
+
+import pytest
+
+from ansible_collections.fleetca.ssh.plugins.module_utils import certs, keys, krl, krl_request, signers
+from ansible_collections.fleetca.ssh.plugins.module_utils.wire import UINT64_MAX, FleetcaError, encode_string
+
+NOW = 1_800_000_000
+
+
+def new_signer():
+    return signers.KeySigner(signers.generate_private_key("ed25519"))
+
+
+def sign(ca, subject, serial, key_id="someone"):
+    request = certs.CertRequest(certs.USER_CERT, subject, ["someone"], key_id, NOW - 300, NOW + 3600)
+    return certs.sign_certificate(request, serial, ca) if serial else _sign_serial_zero(request, ca)
+
+
+def _sign_serial_zero(request, ca):
+    """sign_certificate refuses serial 0 (rightly); a KRL must still judge such certs."""
+    tbs = certs.tbs_blob(request, 0, ca.public_key, os.urandom(certs.NONCE_LEN))
+    return certs.parse_certificate_blob(tbs + encode_string(ca.sign(tbs)))
+
+
+def request_of(**options):
+    return krl_request.build_revocations(**options)
+
+
+@pytest.fixture(scope="module")
+def ca():
+    return new_signer()
+
+
+@pytest.fixture(scope="module")
+def subject():
+    return keys.parse_public_key("public key", signers.public_key_line(signers.generate_private_key("ed25519")))
+
+
+# --- options -------------------------------------------------------------------
+
+def test_a_certificate_line_is_revoked_as_ssh_keygen_revokes_it(ca, subject):
+    k = krl.Krl()
+    by_serial, by_id = sign(ca, subject, 77), sign(ca, subject, 0, "zero")
+    k.revoke(request_of(public_keys=[by_serial.to_line(), by_id.to_line()]))
+    section = k.cert_sections[ca.public_key.blob]
+    assert list(section.serials.ranges()) == [(77, 77)] and section.key_ids == {"zero"}
+    assert b"" not in k.cert_sections  # a certificate names its CA; ca_public_key does not apply
+
+
+def test_sha256_fingerprints_as_ssh_keygen_prints_them(subject):
+    k = krl.Krl()
+    k.revoke(request_of(sha256_fingerprints=[subject.fingerprint]))
+    assert k.check(subject) == "sha256 fingerprint %s" % subject.fingerprint
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(serials=[0]), "serials: 0: serial 0 cannot be revoked"),
+    (dict(serials=["0-5"]), "serial 0 cannot be revoked"),
+    (dict(serials=["9-5"]), "serials: '9-5': range minimum is larger than its maximum"),
+    (dict(serials=["abc"]), "serials: 'abc' is not a serial number"),
+    (dict(serials=["1.5"]), "is not a serial number"),
+    (dict(serials=[True]), "serials: True is not a serial"),
+    (dict(serials=[2 ** 64]), "larger than 2^64-1"),
+    (dict(key_ids=[""]), "key_ids: '' is not a key id"),
+    (dict(public_keys=["ssh-ed25519 AAAA"]), "public_keys[0]"),
+    (dict(public_keys=["not a key"]), "public_keys[0]"),
+    (dict(sha256_fingerprints=["SHA256:abc"]), "sha256_fingerprints: 'SHA256:abc' is not a SHA256 fingerprint"),
+    (dict(sha256_fingerprints=["MD5:00:11"]), "sha256_fingerprints"),
+    (dict(ca_public_key="ssh-ed25519 AAAA"), "ca_public_key"),
+])
+def test_bad_options_name_the_field(options, message):
+    with pytest.raises(FleetcaError) as error:
+        request_of(**options)
+    assert message in str(error.value)
+
+
+def test_serial_options_accept_ints_numbers_and_ranges():
+    assert krl_request.parse_serial_option("serials", 5) == (5, 5)
+    assert krl_request.parse_serial_option("serials", "7") == (7, 7)
+    assert krl_request.parse_serial_option("serials", "3-3") == (3, 3)
+    assert krl_request.parse_serial_option("serials", " 10 - 20 ") == (10, 20)
+    assert krl_request.parse_serial_option("serials", "18446744073709551615") == (UINT64_MAX, UINT64_MAX)
+
+
+def test_fingerprint_option_takes_padding_or_none(subject):
+    assert krl_request.parse_sha256_fingerprint("sha256_fingerprints", subject.fingerprint) == subject.sha256
+    assert krl_request.parse_sha256_fingerprint("sha256_fingerprints", subject.fingerprint + "=") == subject.sha256
+
+
+# --- the module's decision ---------------------------------------------------
+
+def test_version_increases_only_when_the_set_changes(ca):
+    ca_line = ca.public_key.to_line()
+    created = krl_request.plan_update(None, request_of(), now=NOW)
+    assert created.changed and created.krl.version == 1 and created.old_version is None
+    again = krl_request.plan_update(krl.parse_krl(created.krl.to_bytes()), request_of(), now=NOW + 5)
+    assert not again.changed and again.krl.version == 1 and again.krl.generated == NOW
+    update = krl_request.plan_update(again.krl, request_of(ca_public_key=ca_line, serials=[3]), now=NOW + 9)
+    assert update.changed and update.krl.version == 2 and update.krl.generated == NOW + 9
+    assert not krl_request.plan_update(update.krl, request_of(ca_public_key=ca_line, serials=[3])).changed
+    assert krl_request.plan_update(update.krl, request_of(), comment="new").krl.version == 3
+
+
+def test_anti_rollback():
+    disk = krl.Krl(version=10, generated=NOW)
+    with pytest.raises(FleetcaError, match="version 10, higher than 9: refusing to roll it back"):
+        krl_request.plan_update(disk, request_of(), version=9)
+    with pytest.raises(FleetcaError, match="needs a higher version"):
+        krl_request.plan_update(krl.Krl(version=10), request_of(serials=[1]), version=10)
+    assert not krl_request.plan_update(krl.Krl(version=10), request_of(), version=10).changed
+    assert krl_request.plan_update(krl.Krl(version=10), request_of(), version=12).krl.version == 12
+    with pytest.raises(FleetcaError, match="cannot be increased"):
+        krl_request.plan_update(krl.Krl(version=UINT64_MAX), request_of(serials=[1]))
