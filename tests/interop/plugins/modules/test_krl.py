@@ -244,6 +244,27 @@ def start_lock_holder(path):
     return holder
 
 
+def openers(path):
+    """Pids of the processes that have `path` open."""
+    found = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            fds = os.listdir("/proc/%s/fd" % pid)
+            if any(os.readlink("/proc/%s/fd/%s" % (pid, fd)) == path for fd in fds):
+                found.add(int(pid))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
+
+
+def wait_for_a_waiter(lock, holder_pid, timeout=120):
+    """Until a process other than the holder has the lock file open: a run waiting on the lock."""
+    deadline = time.monotonic() + timeout
+    while not openers(lock) - {holder_pid}:
+        assert time.monotonic() < deadline, "no run opened %s within %d s" % (lock, timeout)
+        time.sleep(0.05)
+
+
 def test_sixteen_concurrent_runs_all_land(ansible_playbook, workdir, ca, subject, sign_cert, run_cmd):
     path = str(workdir / "revoked.krl")
     serials = range(101, 117)
@@ -284,7 +305,10 @@ def test_a_killed_holder_frees_the_lock_and_a_long_wait_is_reported(ansible_play
     path = workdir / "revoked.krl"
     holder = start_lock_holder(path)
     started = ansible_playbook.start([krl_task("waited", path=str(path), serials=[9], lock_timeout=60)])
-    time.sleep(6)  # past the 5 s after which a waiting run says so
+    # from when the module waits on the lock (ansible-playbook may take seconds to get there),
+    # past the 5 s after which a waiting run says so
+    wait_for_a_waiter(str(path) + ".lock", holder.pid)
+    time.sleep(6)
     holder.kill()  # SIGKILL: nothing of the holder runs any more, the kernel drops its flock
     holder.wait()
     play = ansible_playbook.finish(started)
