@@ -44,6 +44,15 @@ CERT_TYPES = {"user": USER_CERT, "host": HOST_CERT}
 CERT_TYPE_NAMES = {USER_CERT: "user", HOST_CERT: "host"}
 
 KNOWN_CRITICAL_OPTIONS = ("force-command", "source-address", "verify-required")
+# The extensions OpenSSH knows (a profile may grant only these).
+KNOWN_EXTENSIONS = (
+    "no-touch-required",
+    "permit-X11-forwarding",
+    "permit-agent-forwarding",
+    "permit-port-forwarding",
+    "permit-pty",
+    "permit-user-rc",
+)
 # What ssh-keygen grants a user certificate when no extensions are asked for.
 DEFAULT_USER_EXTENSIONS = {
     "permit-X11-forwarding": "",

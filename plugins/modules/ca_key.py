@@ -118,13 +118,13 @@ def existing_public_key(params):
     pub_path = params["path"] + ".pub"
     if os.path.exists(pub_path):
         return keys.load_public_key_option("path", pub_path), False
-    private_key = signers.load_private_key(params["path"], params["passphrase"], "path", "passphrase")
-    return keys.parse_public_key(signers.public_key_line(private_key)), True
+    private_key = signers.load_private_key("path", params["path"], "passphrase", params["passphrase"])
+    return keys.parse_public_key("path", signers.public_key_line(private_key)), True
 
 
 def write_pair(params):
     private_key = signers.generate_private_key(params["type"], params["size"])
-    public_key = keys.parse_public_key(signers.public_key_line(private_key))
+    public_key = keys.parse_public_key("path", signers.public_key_line(private_key))
     write_public(params, public_key)  # the .pub first: a private key never lacks its .pub
     files.write_atomic(params["path"], signers.private_key_bytes(private_key, params["passphrase"]), 0o600)
     return public_key

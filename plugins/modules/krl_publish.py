@@ -156,7 +156,7 @@ def main():
     try:
         krl_publication.check_publish_dir(params["publish_dir"])
         signer = signers.KeySigner(signers.load_private_key(
-            params["signing_key"], params["signing_key_passphrase"], "signing_key", "signing_key_passphrase"))
+            "signing_key", params["signing_key"], "signing_key_passphrase", params["signing_key_passphrase"]))
 
         def plan():
             data, version = krl_publication.read_master(path)

@@ -26,7 +26,7 @@ def keys(tmp_path_factory):
                        ("rsa", ["-t", "rsa", "-b", "3072"]), ("other", ["-t", "ed25519"])]:
         path = directory / name
         assert keygen("-q", "-N", "", "-C", name, "-f", path, *args).returncode == 0
-        made[name] = (path, parse_public_key(open(str(path) + ".pub").read()))
+        made[name] = (path, parse_public_key("key", open(str(path) + ".pub").read()))
     return made
 
 

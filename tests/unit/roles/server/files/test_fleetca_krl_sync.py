@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from ansible_collections.fleetca.ssh.plugins.module_utils import krl, sshsig
+from ansible_collections.fleetca.ssh.plugins.module_utils import krl, krl_request, sshsig
 from ansible_collections.fleetca.ssh.plugins.module_utils.signers import KeyFileSigner
 
 # The program as the role installs it: the file itself, run by python3 (no collection import).
@@ -51,7 +51,7 @@ def signers(tmp_path_factory):
 def krl_bytes(version, serials=()):
     made = krl.Krl(version=version, generated=1800000000)
     if serials:
-        made.revoke(krl.build_revocations(serials=list(serials)))
+        made.revoke(krl_request.build_revocations(serials=list(serials)))
     return made.to_bytes()
 
 
