@@ -42,14 +42,14 @@ def read_if_exists(path):
         raise FleetcaError("cannot read %s: %s" % (path, exc.strerror))
 
 
-def write_atomic(path, content, mode, owner=None):
-    """Replace `path` with `content` (bytes) so readers see the old or the new file, never a mix.
+def write_temp(path, content, mode, owner=None):
+    """A temp file beside `path` holding `content`, flushed to disk: its path, for a rename.
 
-    The temp file gets `mode` (and `owner`, a (uid, gid) pair, when given) before any byte
-    is written, so a private key is never readable by others, not even for a moment.
+    It gets `mode` (and `owner`, a (uid, gid) pair, when given) before any byte is written, so
+    a private key is never readable by others, not even for a moment.
     """
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, temp_path = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
+    fd, temp_path = tempfile.mkstemp(prefix=".%s." % os.path.basename(path),
+                                     dir=os.path.dirname(os.path.abspath(path)))
     try:
         os.fchmod(fd, mode)
         if owner is not None:
@@ -58,12 +58,21 @@ def write_atomic(path, content, mode, owner=None):
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
+    except BaseException:
+        os.unlink(temp_path)
+        raise
+    return temp_path
+
+
+def write_atomic(path, content, mode, owner=None):
+    """Replace `path` with `content` (bytes) so readers see the old or the new file, never a mix."""
+    temp_path = write_temp(path, content, mode, owner)
+    try:
         os.rename(temp_path, path)
     except BaseException:
-        if os.path.exists(temp_path):
-            os.unlink(temp_path)
+        os.unlink(temp_path)
         raise
-    dir_fd = os.open(directory, os.O_RDONLY)
+    dir_fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
     try:
         os.fsync(dir_fd)
     finally:

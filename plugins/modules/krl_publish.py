@@ -112,11 +112,10 @@ signer_fingerprint:
 
 import hashlib
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.fleetca.ssh.plugins.module_utils import krl_publication, locks, signers, sshsig
+from ansible_collections.fleetca.ssh.plugins.module_utils import files, krl_publication, locks, signers, sshsig
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
 
 NEW_FILE_MODE = 0o644
@@ -124,14 +123,8 @@ NEW_FILE_MODE = 0o644
 
 def write_public_file(module, path, content):
     """Replace `path` atomically; an existing file keeps its owner, group, mode and context."""
-    fd, temp_path = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=os.path.dirname(path))
+    temp_path = files.write_temp(path, content, NEW_FILE_MODE)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if not os.path.exists(path):
-            os.chmod(temp_path, NEW_FILE_MODE)
         module.atomic_move(temp_path, path)
     finally:
         if os.path.exists(temp_path):
