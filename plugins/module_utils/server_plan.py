@@ -92,9 +92,17 @@ def ca_published(ca_vars, host_ca_public_key="", user_ca_public_key="", extra_us
 
 # --- input checks --------------------------------------------------------------------------
 
+def as_int(value):
+    """`value` as an integer, 0 when it is none (as Jinja's `int` filter)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
 def host_key_problem(types, replace, rsa_bits):
     if (not types or set(types) - set(HOST_KEY_TYPES) or set(replace) - set(types)
-            or int(rsa_bits) < MIN_RSA_BITS):
+            or as_int(rsa_bits) < MIN_RSA_BITS):
         return ("fleetca_ssh_host_key_types must be a non-empty list of ed25519, rsa and ecdsa (got %s); "
                 "fleetca_ssh_host_key_replace a subset of it (got %s); fleetca_ssh_host_key_rsa_bits at "
                 "least %d (got %s)." % (list(types), list(replace), MIN_RSA_BITS, rsa_bits))
@@ -103,7 +111,8 @@ def host_key_problem(types, replace, rsa_bits):
 
 def sshd_option_problems(options):
     problems = []
-    for name, value in options.items():
+    for key, value in options.items():
+        name = str(key)
         if (not SSHD_KEYWORD.match(name) or name.lower() in BLOCK_KEYWORDS
                 or any(re.search(r"[\r\n]", str(one)) for one in values_of(value))):
             problems.append("fleetca_ssh_sshd_options: %s must be an sshd keyword (letters and digits; Match "
@@ -114,7 +123,8 @@ def sshd_option_problems(options):
 
 def principals_problems(authorized_principals):
     problems = []
-    for user, principals in authorized_principals.items():
+    for key, principals in authorized_principals.items():
+        user = str(key)
         if (not sshd_trust.is_user_name(user) or not isinstance(principals, (list, tuple))
                 or any(re.search(r"[\r\n,]", str(one)) for one in principals)):
             problems.append("fleetca_ssh_authorized_principals: %s must be a user name (no slash) mapped to a "
@@ -125,7 +135,7 @@ def principals_problems(authorized_principals):
 def has_way_in(sshd_options, cert_only, user_ca_keys):
     """Whether some login method stays on: passwords, authorized keys or a trusted user CA,
     with fleetca_ssh_sshd_options (any case) taken into account."""
-    options = dict((name.lower(), str(value).lower()) for name, value in sshd_options.items())
+    options = dict((str(name).lower(), str(value).lower()) for name, value in sshd_options.items())
     pubkey = options.get("pubkeyauthentication", "yes") not in ("no", "false")
     passwords = (options.get("passwordauthentication", "no") in ON
                  or options.get("kbdinteractiveauthentication", "no") in ON)
@@ -247,7 +257,7 @@ def sshd_config(probe, settings, certificates, user_ca_keys):
     options the installed sshd knows, unless fleetca_ssh_sshd_options names them (any case),
     then those; `expected` is what `sshd -T` must show of the role's asserted options."""
     user_options = settings["sshd_options"]
-    user_names = [name.lower() for name in user_options]
+    user_names = [str(name).lower() for name in user_options]
     # An empty list: the probe could not ask sshd (the effective-value check says so).
     known = list(probe["options"]) + list(ALWAYS_KNOWN_OPTIONS) if probe["options"] else []
     options, expected = [], []

@@ -1,8 +1,9 @@
 """Fixtures of the filter plugin tests: a filter by name, loaded from the collection under
-test, with its documentation parsed (ansible-doc renders the same YAML)."""
+test, with its documentation parsed from the sidecar NAME.yml (what ansible-doc renders)."""
 
 import importlib
 import inspect
+import os
 
 import pytest
 import yaml
@@ -12,9 +13,11 @@ class LoadedFilter:
     def __init__(self, name):
         self.module = importlib.import_module("ansible_collections.fleetca.ssh.plugins.filter." + name)
         self.function = self.module.FilterModule().filters()[name]
-        self.doc = yaml.safe_load(self.module.DOCUMENTATION)
-        self.examples = yaml.safe_load(self.module.EXAMPLES)
-        self.returns = yaml.safe_load(self.module.RETURN)
+        with open(os.path.splitext(self.module.__file__)[0] + ".yml") as handle:
+            docs = yaml.safe_load(handle)
+        self.doc = docs["DOCUMENTATION"]
+        self.examples = docs["EXAMPLES"]
+        self.returns = docs["RETURN"]
 
     def documented_options(self):
         return sorted(name for name in self.doc["options"] if name != "_input")
@@ -32,7 +35,7 @@ def load_filter():
         loaded = LoadedFilter(name)
         assert loaded.doc["name"] == name
         assert "_input" in loaded.doc["options"] and "_value" in loaded.returns
-        assert name in loaded.module.EXAMPLES
+        assert "fleetca.ssh." + name in loaded.examples and yaml.safe_load(loaded.examples)
         return loaded
     return load
 

@@ -18,5 +18,5 @@ def test_skips_other_hosts_and_results_without_a_certificate(load_filter):
 
 def test_a_broken_certificate_fails_the_filter_naming_it(load_filter):
     with pytest.raises(AnsibleFilterError, match="server_certificates: certificate"):
-        load_filter("server_certificates").function([{"requester": "web1", "certificate": "garbage"}],
-                                                   probe=PROBE, host="web1")
+        signed = [{"requester": "web1", "certificate": "garbage"}]
+        load_filter("server_certificates").function(signed, probe=PROBE, host="web1")

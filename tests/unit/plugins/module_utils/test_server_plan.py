@@ -19,10 +19,10 @@ QUERY = {
     "sig": ["ssh-ed25519", "rsa-sha2-512", "ecdsa-sha2-nistp256", "ssh-rsa"],
 }
 # What `sshd -T -f /dev/null` names on OpenSSH 9.2 (in part): no hostkey/hostcertificate while unset.
-KNOWN = ["authorizedkeysfile", "authorizedprincipalsfile", "casignaturealgorithms", "ciphers",
+KNOWN = ("authorizedkeysfile", "authorizedprincipalsfile", "casignaturealgorithms", "ciphers",
          "hostkeyalgorithms", "kbdinteractiveauthentication", "kexalgorithms", "loglevel", "macs",
          "maxauthtries", "passwordauthentication", "permitrootlogin", "pubkeyauthentication",
-         "revokedkeys", "trustedusercakeys", "x11forwarding"]
+         "revokedkeys", "trustedusercakeys", "x11forwarding")
 
 
 def ssh_keygen(path, key_type="ed25519"):
@@ -86,6 +86,7 @@ def test_good_input_has_no_problem():
     ({"host_key_replace": ["ecdsa"]}, "fleetca_ssh_host_key_replace a subset of it (got ['ecdsa'])"),
     ({"rsa_bits": 2048}, "fleetca_ssh_host_key_rsa_bits at least 3072 (got 2048)"),
     ({"rsa_bits": "1024"}, "at least 3072 (got 1024)"),
+    ({"rsa_bits": "many"}, "at least 3072 (got many)"),
     ({"sshd_options": {"Match": "User x"}}, 'fleetca_ssh_sshd_options: "Match" must be an sshd keyword'),
     ({"sshd_options": {"include": "/tmp/x"}}, 'fleetca_ssh_sshd_options: "include" must be an sshd keyword'),
     ({"sshd_options": {"Port 22": 1}}, 'fleetca_ssh_sshd_options: "Port 22" must be an sshd keyword'),
@@ -261,7 +262,7 @@ def test_default_options_and_their_expected_effective_values(key_dir):
 
 def test_conditional_options(key_dir):
     lines = as_lines(config_of(key_dir, user_ca_keys=[], cert_only=True, authorized_principals={"deploy": ["ci"]},
-                               options=KNOWN + ["challengeresponseauthentication"]))
+                               options=KNOWN + ("challengeresponseauthentication",)))
     assert "AuthorizedKeysFile none" in lines and "AuthorizedPrincipalsFile /etc/ssh/auth_principals/%u" in lines
     assert "ChallengeResponseAuthentication no" in lines
     assert not [line for line in lines if line.startswith(("TrustedUserCAKeys", "HostCertificate"))]
@@ -291,8 +292,8 @@ def test_ecdsa_host_keys_bring_the_nist_host_key_algorithms(key_dir):
     def host_key_algorithms(types):
         config = server_plan.sshd_config(make_probe(key_dir, types=types), dict(SETTINGS, host_key_types=types), [], [])
         return [option["args"] for option in config["options"] if option["name"] == "HostKeyAlgorithms"][0]
-    assert host_key_algorithms(["ed25519", "ecdsa"]) == ["ssh-ed25519-cert-v01@openssh.com,ssh-ed25519,rsa-sha2-512,"
-                                                        "ecdsa-sha2-nistp256"]
+    with_ecdsa = "ssh-ed25519-cert-v01@openssh.com,ssh-ed25519,rsa-sha2-512,ecdsa-sha2-nistp256"
+    assert host_key_algorithms(["ed25519", "ecdsa"]) == [with_ecdsa]
     assert "ecdsa" not in host_key_algorithms(["ed25519"])[0]
 
 
