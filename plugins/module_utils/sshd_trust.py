@@ -34,6 +34,11 @@ USER_NAME = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.-]*[$]?$")
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
+def is_user_name(name):
+    """Whether `name` can be a principals file's name: a user name, never `.` or `..`."""
+    return bool(USER_NAME.match(name)) and name not in (".", "..")
+
+
 class Change:
     """One file to write, directory to create or file to remove; `before`/`after` for --diff."""
 
@@ -61,9 +66,14 @@ def _state(path):
         return None
 
 
+def attributes_differ(mode, ids, wanted_mode, owner):
+    """Whether a file's `mode` and `ids` (uid, gid) are not `wanted_mode` and `owner`
+    (None: any owner). Also judges what the probe (sshd_probe.file_state) saw."""
+    return mode != wanted_mode or (owner is not None and tuple(ids) != tuple(owner))
+
+
 def _attributes_differ(info, mode, owner):
-    return (stat.S_IMODE(info.st_mode) != mode
-            or (owner is not None and (info.st_uid, info.st_gid) != owner))
+    return attributes_differ(stat.S_IMODE(info.st_mode), (info.st_uid, info.st_gid), mode, owner)
 
 
 def _describe_attributes(mode, ids):
@@ -122,13 +132,31 @@ def lines_content(field, lines):
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
+def certificate_content(field, certificate):
+    """The bytes of a host certificate file: the certificate line."""
+    return lines_content(field, [(certificate or "").strip()])
+
+
+def user_ca_keys_content(keys):
+    """The bytes of the TrustedUserCAKeys file: one key line each."""
+    return lines_content("trusted_user_ca_keys.keys", [key.strip() for key in keys])
+
+
+def principals_content(field, principals):
+    """The bytes of one user's principals file: one principal per line; empty for none."""
+    lines = [str(item).strip() for item in principals]
+    if any("," in item for item in lines):
+        raise FleetcaError("%s: a principal cannot contain a comma" % field)
+    return lines_content(field, lines) if lines else b""
+
+
 def plan_host_certificates(entries, owner):
     changes = []
     for index, entry in enumerate(entries):
         field = "host_certificates[%d]" % index
-        line = (entry.get("certificate") or "").strip()
-        parse_certificate(field + ".certificate", line)
-        change = plan_file(field + ".path", entry["path"], lines_content(field, [line]), _text, owner)
+        parse_certificate(field + ".certificate", (entry.get("certificate") or "").strip())
+        change = plan_file(field + ".path", entry["path"], certificate_content(field, entry.get("certificate")),
+                           _text, owner)
         if change:
             changes.append(change)
     return changes
@@ -137,11 +165,9 @@ def plan_host_certificates(entries, owner):
 def plan_user_ca_keys(path, keys, owner):
     if not keys:
         raise FleetcaError("trusted_user_ca_keys.keys must name at least one CA public key")
-    lines = [key.strip() for key in keys]
-    for index, line in enumerate(lines):
-        parse_public_key("trusted_user_ca_keys.keys[%d]" % index, line)
-    change = plan_file("trusted_user_ca_keys.path", path,
-                       lines_content("trusted_user_ca_keys.keys", lines), _text, owner)
+    for index, key in enumerate(keys):
+        parse_public_key("trusted_user_ca_keys.keys[%d]" % index, key.strip())
+    change = plan_file("trusted_user_ca_keys.path", path, user_ca_keys_content(keys), _text, owner)
     return [change] if change else []
 
 
@@ -206,15 +232,12 @@ def plan_principals(directory, users, exclusive, owner):
                               after=_describe_attributes(DIR_MODE, owner)))
     for user in sorted(users):
         field = "authorized_principals.users.%s" % user
-        if not USER_NAME.match(user) or user in (".", ".."):
+        if not is_user_name(user):
             raise FleetcaError("authorized_principals.users: %r is not a user name (letters, digits, "
                                "'.', '_', '-'; no slash)" % user)
         if not isinstance(users[user], list):
             raise FleetcaError("%s must be a list of principals" % field)
-        principals = [str(item).strip() for item in users[user]]
-        if any("," in item for item in principals):
-            raise FleetcaError("%s: a principal cannot contain a comma" % field)
-        content = lines_content(field, principals) if principals else b""
+        content = principals_content(field, users[user])
         path = os.path.join(directory, user)
         if info is None:
             changes.append(Change("write", path, content, "", _text(content)))

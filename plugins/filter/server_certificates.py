@@ -1,0 +1,24 @@
+# -*- coding: utf-8 -*-
+# Copyright: fleetca.ssh contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Filter fleetca.ssh.server_certificates over module_utils/server_plan.py; documented in server_certificates.yml.
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.fleetca.ssh.plugins.module_utils.server_plan import host_certificates
+from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
+
+
+def server_certificates(signed, probe, host):
+    try:
+        return host_certificates(signed, probe, host)
+    except FleetcaError as exc:
+        raise AnsibleFilterError("server_certificates: %s" % exc)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"server_certificates": server_certificates}

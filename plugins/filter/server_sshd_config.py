@@ -1,0 +1,19 @@
+# -*- coding: utf-8 -*-
+# Copyright: fleetca.ssh contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Filter fleetca.ssh.server_sshd_config over module_utils/server_plan.py; documented in server_sshd_config.yml.
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.fleetca.ssh.plugins.module_utils.server_plan import sshd_config
+
+
+def server_sshd_config(probe, certificates, user_ca_keys, settings):
+    return sshd_config(probe, settings, certificates, user_ca_keys)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"server_sshd_config": server_sshd_config}

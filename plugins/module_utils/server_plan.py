@@ -1,0 +1,332 @@
+# -*- coding: utf-8 -*-
+# Copyright: fleetca.ssh contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The decisions of role fleetca.ssh.server, made on the controller from the probe's answer.
+
+Role `fleetca.ssh.server` probes each server once (module_utils/sshd_probe.py) and then
+decides, here, through the filters of plugins/filter/: which input is refused, which host
+certificates to request and where each signed one goes, the sshd options and the effective
+values `sshd -T` must show, and what differs from what the probe saw. The files are judged
+with sshd_trust's own rules (the module that writes them), so the role's "differs" and the
+module's "changed" cannot disagree.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import re
+
+from ansible_collections.fleetca.ssh.plugins.module_utils import sshd_trust
+from ansible_collections.fleetca.ssh.plugins.module_utils.certs import parse_certificate
+
+HOST_KEY_TYPES = ("ed25519", "rsa", "ecdsa")
+MIN_RSA_BITS = 3072
+# The certificate of host key FILE is FILE-cert.pub (what sshd and ssh-keygen expect).
+CERT_FILE_SUFFIX = "-cert.pub"
+ROOT = (0, 0)
+SSHD_KEYWORD = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
+# Blocks that change the meaning of the lines after them: a drop-in of their own.
+BLOCK_KEYWORDS = ("match", "include")
+ON = ("yes", "true")
+# Names the probe's host name and FQDN take where the host has none of its own.
+NOT_HOST_NAMES = ("localhost", "localhost.localdomain", "None")
+
+# Host key algorithms an ecdsa host key needs (NIST curves: only when ecdsa is requested).
+ECDSA_HOST_KEY_ALGORITHMS = (
+    "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+)
+# Options every supported OpenSSH has but `sshd -T` does not print while unset, so they never
+# appear in the probe's list of known options.
+ALWAYS_KNOWN_OPTIONS = ("hostcertificate", "hostkey")
+# `sshd -T` prints some values under another spelling; `|` separates the accepted ones.
+EFFECTIVE_SPELLING = {"prohibit-password": "without-password|prohibit-password"}
+# Options whose effective value (sshd -T) is asserted before and after every change.
+ASSERTED_OPTIONS = (
+    "hostkey", "hostcertificate", "trustedusercakeys", "revokedkeys", "authorizedprincipalsfile",
+    "authorizedkeysfile", "pubkeyauthentication", "passwordauthentication",
+    "kbdinteractiveauthentication", "challengeresponseauthentication", "permitrootlogin",
+    "maxauthtries", "loglevel", "kexalgorithms", "ciphers", "macs", "hostkeyalgorithms",
+    "casignaturealgorithms",
+)
+# YAML booleans in fleetca_ssh_sshd_options, as sshd spells them.
+SSHD_BOOLEANS = {"True": "yes", "False": "no"}
+
+
+def values_of(value):
+    """An option's values: a list repeats the line, anything else is one value."""
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def unique(items):
+    """`items` without repeats, in their first order."""
+    seen = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen
+
+
+# --- what the CA host published ------------------------------------------------------------
+
+def ca_published(ca_vars, host_ca_public_key="", user_ca_public_key="", extra_user_ca_keys=()):
+    """What role fleetca.ssh.ca set on the CA host (`ca_vars`, its variables), where this host's
+    own `host_ca_public_key` / `user_ca_public_key` win when non-empty."""
+    paths = ca_vars.get("fleetca_ssh_ca_paths")
+    if paths is None:
+        paths = {"host_ca_key": ca_vars.get("fleetca_ssh_host_ca_key", "/etc/ssh/fleetca/host_ca"),
+                 "store": ca_vars.get("fleetca_ssh_store", "/etc/ssh/fleetca/issued.db")}
+    user_ca_keys = [user_ca_public_key or ca_vars.get("fleetca_ssh_user_ca_public_key", "")]
+    user_ca_keys = [key.strip() for key in user_ca_keys + list(extra_user_ca_keys)]
+    return {"paths": paths,
+            "krl_master": ca_vars.get("fleetca_ssh_krl_master", {}),
+            "host_ca_public_key": (host_ca_public_key or ca_vars.get("fleetca_ssh_host_ca_public_key", "")).strip(),
+            "user_ca_keys": unique(key for key in user_ca_keys if key)}
+
+
+# --- input checks --------------------------------------------------------------------------
+
+def as_int(value):
+    """`value` as an integer, 0 when it is none (as Jinja's `int` filter)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def host_key_problem(types, replace, rsa_bits):
+    if (not types or set(types) - set(HOST_KEY_TYPES) or set(replace) - set(types)
+            or as_int(rsa_bits) < MIN_RSA_BITS):
+        return ("fleetca_ssh_host_key_types must be a non-empty list of ed25519, rsa and ecdsa (got %s); "
+                "fleetca_ssh_host_key_replace a subset of it (got %s); fleetca_ssh_host_key_rsa_bits at "
+                "least %d (got %s)." % (list(types), list(replace), MIN_RSA_BITS, rsa_bits))
+    return None
+
+
+def sshd_option_problems(options):
+    problems = []
+    for key, value in options.items():
+        name = str(key)
+        if (not SSHD_KEYWORD.match(name) or name.lower() in BLOCK_KEYWORDS
+                or any(re.search(r"[\r\n]", str(one)) for one in values_of(value))):
+            problems.append("fleetca_ssh_sshd_options: %s must be an sshd keyword (letters and digits; Match "
+                            "and Include blocks belong in a drop-in of their own) with values on one line "
+                            "each." % json.dumps(name))
+    return problems
+
+
+def principals_problems(authorized_principals):
+    problems = []
+    for key, principals in authorized_principals.items():
+        user = str(key)
+        if (not sshd_trust.is_user_name(user) or not isinstance(principals, (list, tuple))
+                or any(re.search(r"[\r\n,]", str(one)) for one in principals)):
+            problems.append("fleetca_ssh_authorized_principals: %s must be a user name (no slash) mapped to a "
+                            "list of principals without commas or line breaks." % json.dumps(user))
+    return problems
+
+
+def has_way_in(sshd_options, cert_only, user_ca_keys):
+    """Whether some login method stays on: passwords, authorized keys or a trusted user CA,
+    with fleetca_ssh_sshd_options (any case) taken into account."""
+    options = dict((str(name).lower(), str(value).lower()) for name, value in sshd_options.items())
+    pubkey = options.get("pubkeyauthentication", "yes") not in ("no", "false")
+    passwords = (options.get("passwordauthentication", "no") in ON
+                 or options.get("kbdinteractiveauthentication", "no") in ON)
+    authorized_keys = pubkey and ((not cert_only and options.get("authorizedkeysfile", "") != "none")
+                                  or options.get("authorizedkeyscommand", "none") != "none")
+    return passwords or authorized_keys or (pubkey and len(user_ca_keys) > 0)
+
+
+def input_problems(host, host_key_types, host_key_replace, rsa_bits, sshd_options, authorized_principals,
+                   cert_only, user_ca_keys, ca_host, host_ca_public_key, check_mode):
+    """Every problem with the role's input, each a sentence naming the variable; [] when none."""
+    problems = [host_key_problem(host_key_types, host_key_replace, rsa_bits)]
+    problems += sshd_option_problems(sshd_options) + principals_problems(authorized_principals)
+    # In check mode on a new fleet the CA keys do not exist yet (the ca role would create them).
+    if not has_way_in(sshd_options, cert_only, user_ca_keys) and not (check_mode and not user_ca_keys):
+        problems.append(
+            "Refusing to configure sshd on %s with no way in: password and keyboard-interactive authentication "
+            "are off, authorized keys are off (fleetca_ssh_cert_only: %s) and no user CA is trusted (the CA host "
+            "%s published no fleetca_ssh_user_ca_public_key and fleetca_ssh_trusted_user_ca_keys_extra is empty). "
+            "Run the fleetca.ssh.ca role on the CA host in the same run (playbook fleetca.ssh.enroll does), set "
+            "fleetca_ssh_user_ca_public_key, or keep authorized keys." % (host, cert_only, ca_host or "-"))
+    if not check_mode and not (ca_host and host_ca_public_key):
+        problems.append(
+            "No host CA: the server role signs host certificates on the first host of group ssh_ca "
+            "(fleetca_ssh_ca_host: %s), which must have run the fleetca.ssh.ca role (or its tasks_from=facts) "
+            "earlier in the same run." % (ca_host or "-"))
+    return [problem for problem in problems if problem]
+
+
+# --- host certificates ---------------------------------------------------------------------
+
+def host_key_id(host, key_type):
+    return "host:%s:%s" % (host, key_type)
+
+
+def host_principals(host, probe, extra):
+    """inventory_hostname, the short host name and the FQDN (never localhost), then `extra`."""
+    names = [host] + [str(name) for name in (probe["hostname"], probe["fqdn"]) if str(name) not in NOT_HOST_NAMES]
+    names = [str(name).strip() for name in names + list(extra)]
+    return unique(name for name in names if name)
+
+
+def host_cert_requests(probe, host, types, principals_extra, valid_for, renew_before):
+    """One fleetca.ssh.cert request per key type the probe found a public key of."""
+    principals = host_principals(host, probe, principals_extra)
+    requests = []
+    for key_type in types:
+        key = probe["host_keys"].get(key_type) or {}
+        if not key.get("public_key"):
+            continue
+        request = {"type": "host", "public_key": key["public_key"], "principals": principals,
+                   "key_id": host_key_id(host, key_type), "valid_for": valid_for,
+                   "renew_before": renew_before, "requester": host}
+        if key.get("certificate"):
+            request["current_certificate"] = key["certificate"]
+        requests.append(request)
+    return requests
+
+
+def host_certificates(signed, probe, host):
+    """This host's certificates from the batch's results: each one is matched to its key by its
+    requester and key id (the batch holds every host's results) and goes beside that key, where
+    the probe found it. A result without a certificate (check mode) is skipped."""
+    paths = dict((host_key_id(host, key_type), key["path"] + CERT_FILE_SUFFIX)
+                 for key_type, key in probe["host_keys"].items())
+    found = []
+    for result in signed:
+        if result.get("requester") != host or not result.get("certificate"):
+            continue
+        path = paths.get(parse_certificate("certificate", result["certificate"]).key_id)
+        if path:
+            found.append({"path": path, "certificate": result["certificate"]})
+    return found
+
+
+# --- sshd options --------------------------------------------------------------------------
+
+def supported(preferred, offered):
+    """The preference list, in its order, cut to what the installed OpenSSH offers."""
+    return ",".join(name for name in preferred if name in (offered or []))
+
+
+def managed_options(probe, settings, certificates, user_ca_keys):
+    """(name, values, wanted) of every option the role sets. `settings`: the role's variables
+    without their `fleetca_ssh_` prefix."""
+    query = probe["query"]
+    types = settings["host_key_types"]
+    host_key_algorithms = list(settings["host_key_algorithms"])
+    if "ecdsa" in types:
+        host_key_algorithms += ECDSA_HOST_KEY_ALGORITHMS
+    user_ca_types = [key.split()[0] for key in user_ca_keys if key.split()[0] != "ssh-rsa"]
+    ca_algorithms = unique(list(settings["ca_signature_algorithms"]) + user_ca_types)
+    return [
+        ("HostKey", [probe["host_keys"][key_type]["path"] for key_type in types], True),
+        ("HostCertificate", [cert["path"] for cert in certificates], len(certificates) > 0),
+        ("TrustedUserCAKeys", [settings["trusted_user_ca_keys_file"]], len(user_ca_keys) > 0),
+        ("RevokedKeys", [settings["revoked_keys"]], True),
+        ("AuthorizedPrincipalsFile", [settings["authorized_principals_dir"] + "/%u"],
+         len(settings["authorized_principals"]) > 0),
+        ("AuthorizedKeysFile", ["none"], bool(settings["cert_only"])),
+        ("PubkeyAuthentication", ["yes"], True),
+        ("PasswordAuthentication", ["no"], True),
+        ("KbdInteractiveAuthentication", ["no"], True),
+        # A separate option only up to OpenSSH 8.6 (an alias of KbdInteractiveAuthentication since).
+        ("ChallengeResponseAuthentication", ["no"], "challengeresponseauthentication" in probe["options"]),
+        ("PermitRootLogin", [settings["permit_root_login"]], True),
+        ("MaxAuthTries", [settings["max_auth_tries"]], True),
+        ("LogLevel", ["VERBOSE"], True),
+        ("KexAlgorithms", [supported(settings["kex_algorithms"], query.get("kex"))], True),
+        ("Ciphers", [supported(settings["ciphers"], query.get("cipher"))], True),
+        ("MACs", [supported(settings["macs"], query.get("mac"))], True),
+        ("HostKeyAlgorithms", [supported(host_key_algorithms, query.get("host_key"))], True),
+        ("CASignatureAlgorithms", [supported(ca_algorithms, query.get("sig"))], True),
+    ]
+
+
+def sshd_config(probe, settings, certificates, user_ca_keys):
+    """{options: [{name, args}], expected: ["keyword value|other spelling", ...]}: the role's
+    options the installed sshd knows, unless fleetca_ssh_sshd_options names them (any case),
+    then those; `expected` is what `sshd -T` must show of the role's asserted options."""
+    user_options = settings["sshd_options"]
+    user_names = [str(name).lower() for name in user_options]
+    # An empty list: the probe could not ask sshd (the effective-value check says so).
+    known = list(probe["options"]) + list(ALWAYS_KNOWN_OPTIONS) if probe["options"] else []
+    options, expected = [], []
+    for name, values, wanted in managed_options(probe, settings, certificates, user_ca_keys):
+        keyword = name.lower()
+        if not wanted or keyword in user_names or (known and keyword not in known):
+            continue
+        args = [str(value) for value in values]
+        options.append({"name": name, "args": args})
+        if keyword in ASSERTED_OPTIONS:
+            expected += ["%s %s" % (keyword, EFFECTIVE_SPELLING.get(arg, arg)) for arg in args]
+    for name, value in user_options.items():
+        options.append({"name": name, "args": [SSHD_BOOLEANS.get(str(one), str(one)) for one in values_of(value)]})
+    return {"options": options, "expected": expected}
+
+
+# --- what differs from the probe -----------------------------------------------------------
+
+def probed_file_differs(state, content, mode=sshd_trust.FILE_MODE):
+    """Whether a file the probe saw (`state`, sshd_probe.file_state; None when absent) is not
+    exactly `content` (bytes) with `mode`, owned by root: what fleetca.ssh.sshd_trust would change."""
+    if state is None or state.get("content") is None:
+        return True
+    return (state["content"] != content.decode("utf-8", "replace")
+            or sshd_trust.attributes_differ(int(state["mode"], 8), (state["uid"], state["gid"]), mode, ROOT))
+
+
+def principals_dir_differs(state):
+    return (state is None or not state["isdir"]
+            or sshd_trust.attributes_differ(int(state["mode"], 8), (state["uid"], state["gid"]),
+                                            sshd_trust.DIR_MODE, ROOT))
+
+
+def trust_files_differ(probe, certificates, user_ca_keys, user_ca_keys_file, authorized_principals):
+    """Whether fleetca.ssh.sshd_trust has work on this host besides the KRL: a host certificate,
+    the trusted user CA keys, the principals directory or a principals file (listed or stale)."""
+    probed_certs = dict((key["path"] + CERT_FILE_SUFFIX, key["certificate_file"])
+                        for key in probe["host_keys"].values())
+    files = [(probed_certs.get(cert["path"]), sshd_trust.certificate_content(cert["path"], cert["certificate"]))
+             for cert in certificates]
+    if user_ca_keys:
+        files.append((probe["files"][user_ca_keys_file], sshd_trust.user_ca_keys_content(user_ca_keys)))
+    for user, principals in authorized_principals.items():
+        files.append((probe["principals_files"].get(user), sshd_trust.principals_content(user, principals)))
+    stale = set(probe["principals_files"]) - set(authorized_principals)
+    return (any(probed_file_differs(state, content) for state, content in files) or bool(stale)
+            or (len(authorized_principals) > 0 and principals_dir_differs(probe["principals_dir"])))
+
+
+def service_ok(probe):
+    """Whether systemd runs sshd and starts it at boot (False without systemd: the service
+    module finds out)."""
+    service = probe["service"]
+    return service is not None and service["active"] and service["enabled"]
+
+
+def server_differs(probe, certificates, user_ca_keys, user_ca_keys_file, authorized_principals,
+                   krl_master, revoked_keys, config_dest, config_text):
+    """What the role has to change on this host, by the probe's answer: a sorted list of
+    `krl` (the master KRL differs from the installed one), `krl_missing` (no master known and
+    no KRL installed), `trust_files`, `sshd_config` and `service`. Empty: nothing to do."""
+    installed_krl = probe["digests"][revoked_keys]
+    master = krl_master.get("sha256")
+    differs = {
+        "krl": master is not None and installed_krl != master,
+        "krl_missing": master is None and installed_krl is None,
+        "trust_files": trust_files_differ(probe, certificates, user_ca_keys, user_ca_keys_file,
+                                          authorized_principals),
+        "sshd_config": probed_file_differs(probe["files"][config_dest], config_text.encode("utf-8")),
+        "service": not service_ok(probe),
+    }
+    return sorted(name for name, differ in differs.items() if differ)

@@ -1,0 +1,399 @@
+"""module_utils/server_plan.py: the server role's decisions, from a probe answer built by
+sshd_probe's own functions over real files, and certificates signed by the collection's engine."""
+
+import os
+import subprocess
+
+import pytest
+
+from ansible_collections.fleetca.ssh.plugins.module_utils import certs, keys, server_plan, signers, sshd_probe, sshd_trust
+from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
+
+USER_CA = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE8eYh3FDIyq0d7qrdkzmqvLDTbo4HMtAQz7Vn5ar0hR user-ca"
+RSA_USER_CA = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 rsa-ca"
+QUERY = {
+    "kex": ["sntrup761x25519-sha512@openssh.com", "curve25519-sha256", "diffie-hellman-group14-sha1"],
+    "cipher": ["aes128-ctr", "chacha20-poly1305@openssh.com", "aes128-cbc"],
+    "mac": ["hmac-sha1", "hmac-sha2-256-etm@openssh.com"],
+    "host_key": ["ssh-ed25519", "ssh-ed25519-cert-v01@openssh.com", "ecdsa-sha2-nistp256", "rsa-sha2-512"],
+    "sig": ["ssh-ed25519", "rsa-sha2-512", "ecdsa-sha2-nistp256", "ssh-rsa"],
+}
+# What `sshd -T -f /dev/null` names on OpenSSH 9.2 (in part): no hostkey/hostcertificate while unset.
+KNOWN = ("authorizedkeysfile", "authorizedprincipalsfile", "casignaturealgorithms", "ciphers",
+         "hostkeyalgorithms", "kbdinteractiveauthentication", "kexalgorithms", "loglevel", "macs",
+         "maxauthtries", "passwordauthentication", "permitrootlogin", "pubkeyauthentication",
+         "revokedkeys", "trustedusercakeys", "x11forwarding")
+
+
+def ssh_keygen(path, key_type="ed25519"):
+    subprocess.run(["ssh-keygen", "-q", "-t", key_type, "-N", "", "-C", "", "-f", str(path)], check=True)
+    with open(str(path) + ".pub") as handle:
+        return handle.read().strip()
+
+
+@pytest.fixture(scope="module")
+def key_dir(tmp_path_factory):
+    """A host key directory with real ed25519 and rsa host keys (no ecdsa), and a CA key."""
+    directory = tmp_path_factory.mktemp("etc_ssh")
+    for key_type in ("ed25519", "rsa"):
+        ssh_keygen(directory / ("ssh_host_%s_key" % key_type), key_type)
+    ssh_keygen(directory / "host_ca")
+    return directory
+
+
+def sign_host_cert(key_dir, key_type, key_id):
+    with open(str(key_dir / ("ssh_host_%s_key.pub" % key_type))) as handle:
+        public_key = keys.parse_public_key("public_key", handle.read().strip())
+    request = certs.CertRequest(certs.HOST_CERT, public_key, ["web1"], key_id, 0, 2 ** 40)
+    return certs.sign_certificate(request, 7, signers.KeyFileSigner(str(key_dir / "host_ca"))).to_line()
+
+
+def make_probe(key_dir, files=(), principals_dir=None, options=KNOWN, service=None, types=("ed25519", "rsa")):
+    """A probe answer as sshd_probe gives it: host keys and file states read from real files."""
+    probe = {"hostname": "web1", "fqdn": "web1.example.org", "query": QUERY, "options": list(options),
+             "host_keys": sshd_probe.host_keys(list(types), str(key_dir)),
+             "files": dict((path, sshd_probe.file_state(path)) for path in files),
+             "digests": {}, "principals_dir": None, "principals_files": {},
+             "service": {"active": True, "enabled": True} if service is None else service}
+    if principals_dir:
+        probe["principals_dir"] = sshd_probe.file_state(principals_dir)
+        if os.path.isdir(principals_dir):
+            probe["principals_files"] = dict((name, sshd_probe.file_state(os.path.join(principals_dir, name)))
+                                             for name in os.listdir(principals_dir))
+    return probe
+
+
+# --- input checks --------------------------------------------------------------------------
+
+GOOD_INPUT = dict(host="web1", host_key_types=["ed25519", "rsa"], host_key_replace=[], rsa_bits=3072,
+                  sshd_options={}, authorized_principals={}, cert_only=False, user_ca_keys=[USER_CA],
+                  ca_host="ca", host_ca_public_key=USER_CA, check_mode=False)
+
+
+def problems_with(**changes):
+    given = dict(GOOD_INPUT)
+    given.update(changes)
+    return server_plan.input_problems(**given)
+
+
+def test_good_input_has_no_problem():
+    assert problems_with() == []
+
+
+@pytest.mark.parametrize("changes, named", [
+    ({"host_key_types": []}, "fleetca_ssh_host_key_types must be a non-empty list of ed25519, rsa and ecdsa (got [])"),
+    ({"host_key_types": ["ed25519", "dsa"]}, "(got ['ed25519', 'dsa'])"),
+    ({"host_key_replace": ["ecdsa"]}, "fleetca_ssh_host_key_replace a subset of it (got ['ecdsa'])"),
+    ({"rsa_bits": 2048}, "fleetca_ssh_host_key_rsa_bits at least 3072 (got 2048)"),
+    ({"rsa_bits": "1024"}, "at least 3072 (got 1024)"),
+    ({"rsa_bits": "many"}, "at least 3072 (got many)"),
+    ({"sshd_options": {"Match": "User x"}}, 'fleetca_ssh_sshd_options: "Match" must be an sshd keyword'),
+    ({"sshd_options": {"include": "/tmp/x"}}, 'fleetca_ssh_sshd_options: "include" must be an sshd keyword'),
+    ({"sshd_options": {"Port 22": 1}}, 'fleetca_ssh_sshd_options: "Port 22" must be an sshd keyword'),
+    ({"sshd_options": {"Banner": "x\nPermitRootLogin yes"}}, '"Banner" must be an sshd keyword'),
+    ({"sshd_options": {"AcceptEnv": ["LANG", "LC_*\rX"]}}, '"AcceptEnv" must be an sshd keyword'),
+    ({"authorized_principals": {"../root": ["x"]}}, 'fleetca_ssh_authorized_principals: "../root" must be a user name'),
+    ({"authorized_principals": {"..": ["x"]}}, 'fleetca_ssh_authorized_principals: ".." must be a user name'),
+    ({"authorized_principals": {"alice": "ci"}}, '"alice" must be a user name (no slash) mapped to a list'),
+    ({"authorized_principals": {"alice": ["a,b"]}}, '"alice" must be a user name (no slash) mapped to a list of '
+                                                    'principals without commas or line breaks.'),
+    ({"authorized_principals": {"alice": ["a\nb"]}}, '"alice" must be a user name'),
+    ({"cert_only": True, "user_ca_keys": []}, "Refusing to configure sshd on web1 with no way in: password and "
+                                              "keyboard-interactive authentication are off, authorized keys are off "
+                                              "(fleetca_ssh_cert_only: True) and no user CA is trusted (the CA host ca"),
+    ({"host_ca_public_key": ""}, "No host CA: the server role signs host certificates on the first host of group "
+                                 "ssh_ca (fleetca_ssh_ca_host: ca)"),
+    ({"ca_host": ""}, "(fleetca_ssh_ca_host: -)"),
+])
+def test_each_problem_is_named(changes, named):
+    problems = problems_with(**changes)
+    assert len(problems) == 1 and named in problems[0], problems
+
+
+def test_every_problem_is_named_once():
+    problems = problems_with(rsa_bits=1024, authorized_principals={"a/b": ["x"], "ok": ["y"]},
+                             sshd_options={"Match": "x", "Include": "y"})
+    assert len(problems) == 4
+    assert problems[0].startswith("fleetca_ssh_host_key_types") and '"a/b"' in problems[3]
+
+
+def test_messages_are_single_spaced_sentences():
+    for problem in problems_with(rsa_bits=1024, cert_only=True, user_ca_keys=[], host_ca_public_key=""):
+        assert "  " not in problem and "\n" not in problem and problem.endswith(".")
+
+
+@pytest.mark.parametrize("sshd_options, way_in", [
+    ({}, False),
+    ({"PasswordAuthentication": True}, True),
+    ({"passwordauthentication": "yes"}, True),
+    ({"KbdInteractiveAuthentication": "true"}, True),
+    ({"AuthorizedKeysCommand": "/usr/bin/keys %u"}, True),
+    ({"AuthorizedKeysCommand": "/usr/bin/keys %u", "PubkeyAuthentication": False}, False),
+])
+def test_no_way_in_takes_the_sshd_options_into_account(sshd_options, way_in):
+    problems = problems_with(cert_only=True, user_ca_keys=[], sshd_options=sshd_options)
+    assert (problems == []) == way_in, problems
+
+
+def test_a_user_ca_is_no_way_in_without_public_key_authentication():
+    assert server_plan.has_way_in({}, True, [USER_CA])
+    assert not server_plan.has_way_in({"PubkeyAuthentication": "no"}, True, [USER_CA])
+    assert not server_plan.has_way_in({"AuthorizedKeysFile": "none"}, False, [])
+
+
+def test_check_mode_on_a_new_fleet_needs_no_ca_yet():
+    assert problems_with(check_mode=True, cert_only=True, user_ca_keys=[], host_ca_public_key="") == []
+
+
+# --- what the CA host published ------------------------------------------------------------
+
+def test_ca_published_defaults_before_the_ca_role_ran():
+    assert server_plan.ca_published({}) == {
+        "paths": {"host_ca_key": "/etc/ssh/fleetca/host_ca", "store": "/etc/ssh/fleetca/issued.db"},
+        "krl_master": {}, "host_ca_public_key": "", "user_ca_keys": []}
+
+
+def test_ca_published_reads_the_ca_host_and_own_keys_win():
+    ca_vars = {"fleetca_ssh_ca_paths": {"host_ca_key": "/ca/host", "store": "/ca/db"},
+               "fleetca_ssh_krl_master": {"sha256": "ab"}, "fleetca_ssh_host_ca_public_key": " host-ca \n",
+               "fleetca_ssh_user_ca_public_key": RSA_USER_CA}
+    published = server_plan.ca_published(ca_vars, extra_user_ca_keys=[USER_CA, " ", RSA_USER_CA + "\n"])
+    assert published == {"paths": {"host_ca_key": "/ca/host", "store": "/ca/db"}, "krl_master": {"sha256": "ab"},
+                         "host_ca_public_key": "host-ca", "user_ca_keys": [RSA_USER_CA, USER_CA]}
+    own = server_plan.ca_published(ca_vars, host_ca_public_key="mine", user_ca_public_key=USER_CA)
+    assert own["host_ca_public_key"] == "mine" and own["user_ca_keys"] == [USER_CA]
+
+
+def test_ca_published_paths_from_the_ca_variables_without_published_paths():
+    paths = server_plan.ca_published({"fleetca_ssh_host_ca_key": "/k", "fleetca_ssh_store": "/s"})["paths"]
+    assert paths == {"host_ca_key": "/k", "store": "/s"}
+
+
+# --- host certificates ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("hostname, fqdn, extra, principals", [
+    ("web1", "web1.example.org", [], ["web1", "web1.example.org"]),
+    ("localhost", "localhost.localdomain", [], ["web1"]),
+    ("box", None, ["web1", " 192.0.2.1 ", ""], ["web1", "box", "192.0.2.1"]),
+])
+def test_host_principals(hostname, fqdn, extra, principals):
+    probe = {"hostname": hostname, "fqdn": fqdn}
+    assert server_plan.host_principals("web1", probe, extra) == principals
+
+
+def test_one_request_per_key_type_with_a_public_key(key_dir):
+    probe = make_probe(key_dir, types=("ecdsa", "rsa", "ed25519"))
+    probe["host_keys"]["ed25519"]["certificate"] = "ssh-ed25519-cert-v01@openssh.com AAAA"
+    requests = server_plan.host_cert_requests(probe, "web1", ["ecdsa", "rsa", "ed25519"], ["alias"], "+52w", "+4w")
+    assert [request["key_id"] for request in requests] == ["host:web1:rsa", "host:web1:ed25519"]
+    rsa, ed25519 = requests
+    assert rsa == {"type": "host", "public_key": probe["host_keys"]["rsa"]["public_key"],
+                   "principals": ["web1", "web1.example.org", "alias"], "key_id": "host:web1:rsa",
+                   "valid_for": "+52w", "renew_before": "+4w", "requester": "web1"}
+    assert ed25519["current_certificate"] == "ssh-ed25519-cert-v01@openssh.com AAAA"
+
+
+def test_certificates_are_matched_by_requester_and_key_id_not_position(key_dir):
+    probe = make_probe(key_dir)
+    rsa = sign_host_cert(key_dir, "rsa", "host:web1:rsa")
+    ed25519 = sign_host_cert(key_dir, "ed25519", "host:web1:ed25519")
+    other = sign_host_cert(key_dir, "ed25519", "host:web2:ed25519")
+    signed = [{"requester": "web2", "certificate": other}, {"requester": "web1", "certificate": rsa},
+              {"requester": "web1", "changed": True},  # check mode: would be signed
+              {"requester": "web1", "certificate": ed25519}]
+    assert server_plan.host_certificates(signed, probe, "web1") == [
+        {"path": str(key_dir / "ssh_host_rsa_key-cert.pub"), "certificate": rsa},
+        {"path": str(key_dir / "ssh_host_ed25519_key-cert.pub"), "certificate": ed25519}]
+    assert server_plan.host_certificates(signed, probe, "web3") == []
+
+
+def test_a_certificate_for_an_unknown_key_id_is_not_installed(key_dir):
+    stray = sign_host_cert(key_dir, "rsa", "host:web1:ecdsa")
+    assert server_plan.host_certificates([{"requester": "web1", "certificate": stray}], make_probe(key_dir), "web1") == []
+
+
+def test_a_broken_certificate_line_is_an_error(key_dir):
+    with pytest.raises(FleetcaError):
+        server_plan.host_certificates([{"requester": "web1", "certificate": "garbage"}], make_probe(key_dir), "web1")
+
+
+# --- sshd options --------------------------------------------------------------------------
+
+SETTINGS = {
+    "host_key_types": ["ed25519", "rsa"], "trusted_user_ca_keys_file": "/etc/ssh/fleetca_user_ca.pub",
+    "revoked_keys": "/etc/ssh/fleetca_revoked.krl", "authorized_principals_dir": "/etc/ssh/auth_principals",
+    "authorized_principals": {}, "cert_only": False, "permit_root_login": "prohibit-password",
+    "max_auth_tries": 3, "kex_algorithms": ["mlkem768x25519-sha256", "curve25519-sha256",
+                                            "sntrup761x25519-sha512@openssh.com"],
+    "ciphers": ["chacha20-poly1305@openssh.com", "aes128-ctr"], "macs": ["hmac-sha2-256-etm@openssh.com"],
+    "host_key_algorithms": ["ssh-ed25519-cert-v01@openssh.com", "ssh-ed25519", "rsa-sha2-512"],
+    "ca_signature_algorithms": ["ssh-ed25519", "rsa-sha2-512"], "sshd_options": {},
+}
+
+
+def config_of(key_dir, certificates=(), user_ca_keys=(USER_CA,), options=KNOWN, **settings):
+    given = dict(SETTINGS)
+    given.update(settings)
+    return server_plan.sshd_config(make_probe(key_dir, options=options), given, list(certificates), list(user_ca_keys))
+
+
+def as_lines(config):
+    return ["%s %s" % (option["name"], arg) for option in config["options"] for arg in option["args"]]
+
+
+def test_default_options_and_their_expected_effective_values(key_dir):
+    cert = {"path": str(key_dir / "ssh_host_ed25519_key-cert.pub"), "certificate": "x"}
+    config = config_of(key_dir, certificates=[cert])
+    assert as_lines(config) == [
+        "HostKey %s" % (key_dir / "ssh_host_ed25519_key"), "HostKey %s" % (key_dir / "ssh_host_rsa_key"),
+        "HostCertificate %s" % cert["path"],
+        "TrustedUserCAKeys /etc/ssh/fleetca_user_ca.pub", "RevokedKeys /etc/ssh/fleetca_revoked.krl",
+        "PubkeyAuthentication yes", "PasswordAuthentication no", "KbdInteractiveAuthentication no",
+        "PermitRootLogin prohibit-password", "MaxAuthTries 3", "LogLevel VERBOSE",
+        # preference order, cut to what `ssh -Q` listed
+        "KexAlgorithms curve25519-sha256,sntrup761x25519-sha512@openssh.com",
+        "Ciphers chacha20-poly1305@openssh.com,aes128-ctr", "MACs hmac-sha2-256-etm@openssh.com",
+        "HostKeyAlgorithms ssh-ed25519-cert-v01@openssh.com,ssh-ed25519,rsa-sha2-512",
+        "CASignatureAlgorithms ssh-ed25519,rsa-sha2-512"]
+    assert "permitrootlogin without-password|prohibit-password" in config["expected"]
+    assert "maxauthtries 3" in config["expected"] and "hostkey %s" % (key_dir / "ssh_host_rsa_key") in config["expected"]
+    assert len(config["expected"]) == len(as_lines(config))
+
+
+def test_conditional_options(key_dir):
+    lines = as_lines(config_of(key_dir, user_ca_keys=[], cert_only=True, authorized_principals={"deploy": ["ci"]},
+                               options=KNOWN + ("challengeresponseauthentication",)))
+    assert "AuthorizedKeysFile none" in lines and "AuthorizedPrincipalsFile /etc/ssh/auth_principals/%u" in lines
+    assert "ChallengeResponseAuthentication no" in lines
+    assert not [line for line in lines if line.startswith(("TrustedUserCAKeys", "HostCertificate"))]
+    defaults = as_lines(config_of(key_dir))
+    assert not [line for line in defaults if line.startswith(("AuthorizedKeysFile", "AuthorizedPrincipalsFile",
+                                                              "ChallengeResponseAuthentication"))]
+
+
+def test_options_the_installed_sshd_does_not_know_are_left_out_but_host_keys_are_always_known(key_dir):
+    names = [option["name"] for option in config_of(key_dir, options=["loglevel"])["options"]]
+    assert names == ["HostKey", "LogLevel"]
+    # No list at all (the probe could not ask sshd): nothing is filtered.
+    assert len(config_of(key_dir, options=[])["options"]) == len(config_of(key_dir)["options"])
+
+
+def test_user_options_replace_the_roles_by_name_in_any_case_and_come_last(key_dir):
+    config = config_of(key_dir, sshd_options={"passwordauthentication": True, "X11Forwarding": False,
+                                              "AcceptEnv": ["LANG", "LC_*"], "MAXAUTHTRIES": 6, "Banner": "True"})
+    lines = as_lines(config)
+    assert lines[-6:] == ["passwordauthentication yes", "X11Forwarding no", "AcceptEnv LANG", "AcceptEnv LC_*",
+                          "MAXAUTHTRIES 6", "Banner yes"]
+    assert "PasswordAuthentication no" not in lines and "MaxAuthTries 3" not in lines
+    assert not [line for line in config["expected"] if line.startswith(("maxauthtries", "passwordauthentication"))]
+
+
+def test_ecdsa_host_keys_bring_the_nist_host_key_algorithms(key_dir):
+    def host_key_algorithms(types):
+        config = server_plan.sshd_config(make_probe(key_dir, types=types), dict(SETTINGS, host_key_types=types), [], [])
+        return [option["args"] for option in config["options"] if option["name"] == "HostKeyAlgorithms"][0]
+    with_ecdsa = "ssh-ed25519-cert-v01@openssh.com,ssh-ed25519,rsa-sha2-512,ecdsa-sha2-nistp256"
+    assert host_key_algorithms(["ed25519", "ecdsa"]) == [with_ecdsa]
+    assert "ecdsa" not in host_key_algorithms(["ed25519"])[0]
+
+
+def test_the_user_cas_own_algorithm_is_accepted_but_never_ssh_rsa(key_dir):
+    ecdsa_ca = "ecdsa-sha2-nistp256 AAAAE2VjZHNh ca"
+    config = config_of(key_dir, user_ca_keys=[ecdsa_ca, RSA_USER_CA])
+    assert "CASignatureAlgorithms ssh-ed25519,rsa-sha2-512,ecdsa-sha2-nistp256" in as_lines(config)
+
+
+# --- what differs --------------------------------------------------------------------------
+
+def write_trust_files(tmp_path, key_dir, principals):
+    """The files as fleetca.ssh.sshd_trust writes them (its plan, applied as root)."""
+    cert = {"path": str(key_dir / "ssh_host_ed25519_key-cert.pub"),
+            "certificate": sign_host_cert(key_dir, "ed25519", "host:web1:ed25519")}
+    user_ca_file = str(tmp_path / "user_ca.pub")
+    principals_dir = str(tmp_path / "auth_principals")
+    owner = sshd_trust.wanted_owner()
+    changes = (sshd_trust.plan_host_certificates([cert], owner) + sshd_trust.plan_user_ca_keys(user_ca_file, [USER_CA], owner)
+               + sshd_trust.plan_principals(principals_dir, principals, True, owner))
+    sshd_trust.apply(changes, owner)
+    config = str(tmp_path / "00-fleetca.conf")
+    with open(config, "w") as handle:
+        handle.write("LogLevel VERBOSE\n")
+    os.chmod(config, 0o644)
+    return cert, user_ca_file, principals_dir, config
+
+
+@pytest.fixture
+def installed(tmp_path, key_dir):
+    """(probe, wanted) of a server where sshd_trust installed everything the role wants."""
+    principals = {"deploy": ["ci", "release"], "nobody": []}
+    cert, user_ca_file, principals_dir, config = write_trust_files(tmp_path, key_dir, principals)
+    probe = make_probe(key_dir, files=[user_ca_file, config], principals_dir=principals_dir)
+    probe["digests"] = {"/krl": "ab" * 32}
+    wanted = dict(certificates=[cert], user_ca_keys=[USER_CA], user_ca_keys_file=user_ca_file,
+                  authorized_principals=principals, krl_master={"sha256": "ab" * 32}, revoked_keys="/krl",
+                  config_dest=config, config_text="LogLevel VERBOSE\n")
+    yield probe, wanted
+    os.unlink(cert["path"])
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the role wants root:root files")
+def test_nothing_differs_where_sshd_trust_installed_everything(installed):
+    probe, wanted = installed
+    assert server_plan.server_differs(probe, **wanted) == []
+
+
+@pytest.mark.parametrize("change, differs", [
+    (lambda probe, wanted: wanted["krl_master"].update(sha256="cd" * 32), ["krl"]),
+    (lambda probe, wanted: wanted.update(krl_master={}), []),
+    (lambda probe, wanted: (wanted.update(krl_master={}), probe["digests"].update({"/krl": None})), ["krl_missing"]),
+    (lambda probe, wanted: wanted.update(config_text="LogLevel INFO\n"), ["sshd_config"]),
+    (lambda probe, wanted: probe["files"][wanted["config_dest"]].update(mode="0600"), ["sshd_config"]),
+    (lambda probe, wanted: probe["files"].update({wanted["config_dest"]: None}), ["sshd_config"]),
+    (lambda probe, wanted: probe.update(service={"active": True, "enabled": False}), ["service"]),
+    (lambda probe, wanted: probe.update(service=None), ["service"]),
+    (lambda probe, wanted: wanted["certificates"][0].update(certificate="ssh-ed25519-cert-v01@openssh.com BBBB"),
+     ["trust_files"]),
+    (lambda probe, wanted: probe["host_keys"]["ed25519"]["certificate_file"].update(uid=1000), ["trust_files"]),
+    (lambda probe, wanted: probe["host_keys"]["ed25519"].update(certificate_file=None), ["trust_files"]),
+    (lambda probe, wanted: wanted.update(user_ca_keys=[USER_CA, RSA_USER_CA]), ["trust_files"]),
+    (lambda probe, wanted: probe["files"][wanted["user_ca_keys_file"]].update(gid=4), ["trust_files"]),
+    (lambda probe, wanted: wanted["authorized_principals"].update(deploy=["ci"]), ["trust_files"]),
+    (lambda probe, wanted: wanted["authorized_principals"].update(deploy=[" ci ", "release"]), []),
+    (lambda probe, wanted: wanted["authorized_principals"].pop("nobody"), ["trust_files"]),  # a stale file
+    (lambda probe, wanted: probe["principals_dir"].update(mode="0700"), ["trust_files"]),
+    (lambda probe, wanted: (probe.update(principals_dir=None, principals_files={})), ["trust_files"]),
+])
+@pytest.mark.skipif(os.geteuid() != 0, reason="the role wants root:root files")
+def test_what_differs(installed, change, differs):
+    probe, wanted = installed
+    change(probe, wanted)
+    assert server_plan.server_differs(probe, **wanted) == differs
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the role wants root:root files")
+def test_without_principals_the_directory_is_not_needed(installed):
+    probe, wanted = installed
+    probe.update(principals_dir=None, principals_files={})
+    wanted.update(authorized_principals={})
+    assert server_plan.server_differs(probe, **wanted) == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the role wants root:root files")
+def test_several_differences_are_sorted(installed):
+    probe, wanted = installed
+    probe.update(service=None)
+    wanted.update(config_text="", krl_master={"sha256": "0" * 64})
+    assert server_plan.server_differs(probe, **wanted) == ["krl", "service", "sshd_config"]
+
+
+def test_probed_file_differs_reads_what_sshd_probe_reports(tmp_path):
+    path = str(tmp_path / "f")
+    with open(path, "w") as handle:
+        handle.write("a\n")
+    os.chmod(path, 0o644)
+    state = dict(sshd_probe.file_state(path), uid=0, gid=0)
+    assert not server_plan.probed_file_differs(state, b"a\n")
+    assert server_plan.probed_file_differs(state, b"a")
+    assert server_plan.probed_file_differs(dict(state, mode="0664"), b"a\n")
+    assert server_plan.probed_file_differs(None, b"a\n")
+    assert server_plan.probed_file_differs(sshd_probe.file_state(str(tmp_path)), b"")  # a directory
