@@ -20,7 +20,7 @@ description:
     discovery (whose result is returned as the fact C(discovered_interpreter_python), like a
     module call does). So the answer is about the Python the collection's modules will run on,
     not about whatever C(python3) is first on C(PATH).
-  - Runs in one connection round trip (a module call without pipelining takes five or six): its
+  - Runs in one connection round trip (a module call without pipelining takes five or six); its
     action plugin sends the code as one C(python -c) command. Needs only Python's standard library.
 author:
   - fleetca.ssh contributors (@fleetca)
