@@ -98,7 +98,7 @@ class FileLock:
 
     def _record_holder(self):
         text = "pid %d on %s since %s\n" % (os.getpid(), socket.gethostname(),
-                                             time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+                                            time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
         os.ftruncate(self._fd, 0)
         os.pwrite(self._fd, text.encode("utf-8"), 0)
 

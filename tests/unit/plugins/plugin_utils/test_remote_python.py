@@ -1,6 +1,7 @@
 """plugin_utils/remote_python.py: the payload is self-contained (it runs in a Python that cannot
 import the collection) and answers exactly what the module_utils code answers in-process."""
 
+import json
 import subprocess
 import sys
 
@@ -10,9 +11,8 @@ from ansible_collections.fleetca.ssh.plugins.plugin_utils import remote_python
 
 def run_isolated(modules, args, tmp_path):
     """`python -I -c PAYLOAD ARGS` from an empty directory: no PYTHONPATH, no collection."""
-    import json
     result = subprocess.run([sys.executable, "-I", "-c", remote_python.payload_source(modules), json.dumps(args)],
-                            capture_output=True, text=True, cwd=str(tmp_path), env={"PATH": "/usr/bin:/bin"})
+                            capture_output=True, text=True, check=False, cwd=str(tmp_path), env={"PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     return remote_python.parse_payload_output("sudo: a banner line\n" + result.stdout)
 
