@@ -68,7 +68,7 @@ def module_interpreter(action, task_vars):
     if getattr(action._connection, "_remote_is_local", False):
         return use_vars["ansible_playbook_python"], {}
     configured = C.config.get_config_value("INTERPRETER_PYTHON", variables=use_vars)
-    interpreter = action._templar.template(configured.strip() if configured else configured)
+    interpreter = action._templar.template((configured or "").strip())
     if interpreter and interpreter not in DISCOVERY_MODES:
         return interpreter, {}
     facts = use_vars.get("ansible_facts", {})
