@@ -196,8 +196,11 @@ def check_candidate(sshd, main, target, content, expected=(), base_dir=SSHD_DIR)
             config = candidate
         else:
             config = os.path.join(temp, os.path.basename(main))
-            with open(main, "rb") as handle:
-                main_text = handle.read().decode("utf-8", "replace")
+            try:
+                with open(main, "rb") as handle:
+                    main_text = handle.read().decode("utf-8", "replace")
+            except (IOError, OSError) as exc:
+                raise SshdConfigError("main_config: cannot read %s: %s" % (main, exc.strerror))
             if not include_layout(main_text, target, base_dir)[0]:
                 raise SshdConfigError("path: %s is neither %s nor named by an Include line before its first "
                                       "Match block, so sshd would not read it" % (target, main))

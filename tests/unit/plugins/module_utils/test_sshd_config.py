@@ -236,3 +236,8 @@ def test_without_run_sshd_sshd_refuses_until_it_is_created(etc):
     first, created, second = result.stdout.strip().split("\n")[-3:]
     assert "Missing privilege separation directory: /run/sshd" in first
     assert created == "True" and second == "passed"
+
+
+def test_a_missing_main_file_names_the_field(tmp_path):
+    with pytest.raises(SshdConfigError, match="main_config: cannot read %s/none" % tmp_path):
+        sshd_config.check_candidate(SSHD, str(tmp_path / "none"), str(tmp_path / "d.conf"), "", ())
