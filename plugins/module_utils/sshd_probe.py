@@ -8,27 +8,27 @@ reads files. The server role compares what it wants with this one answer and cal
 only where something differs. Standard library only (servers need not have `cryptography`);
 Python 3.6+.
 
-Two ways in: the module fleetca.ssh.sshd_info, and `python3 -c SOURCE JSON_ARGS` (see `main`),
-which the server role runs with ansible.builtin.raw: one connection round trip instead of the
-five or six of a module call without pipelining, on every server at every run.
+The module fleetca.ssh.sshd_info runs it: its action plugin sends this file and
+sshd_config.py as one `python -c` payload to the module Python (see `payload_main`), one
+connection round trip instead of the five or six of a module call without pipelining, on every
+server at every run.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import fnmatch
 import glob
 import hashlib
-import json
 import os
 import platform
-import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
+
+from ansible_collections.fleetca.ssh.plugins.module_utils.sshd_config import include_layout
 
 SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/bin", "/sbin", "/bin"])
 
@@ -41,7 +41,6 @@ QUERIES = {
     "host_key": ["HostKeyAlgorithms", "key-sig", "key"],
     "sig": ["sig", "key"],
 }
-INCLUDE = re.compile(r"^\s*include(\s+|\s*=\s*)(.*)$", re.IGNORECASE)
 # /etc/os-release ID or ID_LIKE -> Ansible's os_family.
 OS_FAMILIES = {"debian": "Debian", "ubuntu": "Debian", "rhel": "RedHat", "fedora": "RedHat",
                "centos": "RedHat", "suse": "Suse", "arch": "Archlinux", "alpine": "Alpine"}
@@ -136,34 +135,6 @@ def sshd_options(sshd, errors):
     return names, (out.splitlines() if status == 0 else None)
 
 
-def include_layout(main_text, dropin):
-    """Whether the main config includes the drop-in's directory, and the active lines before
-    that Include (they win over the drop-in for first-value-wins options)."""
-    dropin_dir = os.path.dirname(dropin)
-    includes = False
-    before = []
-    for number, line in enumerate((main_text or "").splitlines(), 1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        match = INCLUDE.match(stripped)
-        if match:
-            for pattern in match.group(2).split():
-                pattern = pattern.strip('"')
-                if not os.path.isabs(pattern):
-                    pattern = os.path.join("/etc/ssh", pattern)
-                if (os.path.dirname(pattern) == dropin_dir
-                        and fnmatch.fnmatch(os.path.basename(dropin), os.path.basename(pattern))):
-                    includes = True
-            if includes:
-                break
-        if stripped.lower().startswith("match "):
-            before = []  # lines after the first Match belong to it: not before a global Include
-            break
-        before.append("%d: %s" % (number, stripped))
-    return includes, (before if includes else [])
-
-
 def host_keys(types, key_dir):
     found = {}
     for key_type in types:
@@ -193,7 +164,7 @@ def service_state(name):
 def probe(types, key_dir, main, dropin, sshd=None, files=(), digest_files=(), principals_dir=None,
           service=None):
     """Everything the server role compares against, as one dict (see the sshd_info module)."""
-    result = {"errors": [], "probed_at": time.time()}
+    result = {"errors": [], "probed_at": time.time(), "python": sys.executable}
     result.update(host_names())
     result["os_family"] = os_family(read_text("/etc/os-release"))
     result["service_name"] = service or ("ssh" if result["os_family"] == "Debian" else "sshd")
@@ -238,20 +209,11 @@ def missing_binaries(result):
     return None
 
 
-# Marks the JSON line in a raw command's output: a terminal (ssh -tt) or sudo may add lines.
-OUTPUT_MARK = "FLEETCA-SSHD-PROBE "
-
-
-def main(argv):
-    """`python3 -c SOURCE JSON_ARGS`: print the probe as one marked JSON line; exit 1, saying
-    why, without OpenSSH."""
-    result = probe(**json.loads(argv[1]))
-    sys.stdout.write(OUTPUT_MARK + json.dumps(result) + "\n")
+def payload_main(args):
+    """The probe as the sshd_info action runs it on a server (plugin_utils/remote_python.py):
+    the result, failed without OpenSSH."""
+    result = probe(**args)
     problem = missing_binaries(result)
     if problem:
-        sys.stderr.write(problem + "\n")
-        raise SystemExit(1)
-
-
-if __name__ == "__main__":
-    main(sys.argv)
+        result.update(failed=True, msg=problem)
+    return result

@@ -20,10 +20,19 @@ description:
   - Also returns the host name, FQDN and OS family, so that the role needs no fact gathering.
   - Needs only Python's standard library on the server.
   - Fails when the ssh client or the sshd binary is not found (both are needed to answer).
+  - Runs in one connection round trip (a module call without pipelining takes five or six); its
+    action plugin sends the probe's code as one C(python -c) command to the Python Ansible runs
+    modules with on that host (C(ansible_python_interpreter), C(ANSIBLE_PYTHON_INTERPRETER),
+    C(interpreter_python) in C(ansible.cfg), or interpreter discovery, as for any module), and
+    returns the discovered interpreter as a fact like a module call does.
 author:
   - fleetca.ssh contributors (@fleetca)
 extends_documentation_fragment:
   - fleetca.ssh.info_module
+attributes:
+  action:
+    support: full
+    description: An action plugin runs the probe on the target in one round trip.
 options:
   host_key_types:
     description: Host key types to report (C(ed25519), C(rsa), C(ecdsa)).
@@ -171,6 +180,11 @@ service:
   description: C(active) and C(enabled) of the sshd service; null without systemd.
   returned: always
   type: dict
+python:
+  description: The Python that ran the probe (the module interpreter).
+  returned: always
+  type: str
+  sample: /usr/bin/python3
 probed_at:
   description: When the probe ran, in seconds since the epoch.
   returned: always
@@ -181,36 +195,3 @@ errors:
   type: list
   elements: str
 """
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.fleetca.ssh.plugins.module_utils.sshd_probe import missing_binaries, probe
-
-
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            host_key_types=dict(type="list", elements="str", default=["ed25519", "rsa"], no_log=False),
-            key_dir=dict(type="path", default="/etc/ssh"),
-            main_config=dict(type="path", default="/etc/ssh/sshd_config"),
-            dropin=dict(type="path", default="/etc/ssh/sshd_config.d/00-fleetca.conf"),
-            sshd=dict(type="path"),
-            files=dict(type="list", elements="path", default=[]),
-            digest_files=dict(type="list", elements="path", default=[]),
-            principals_dir=dict(type="path"),
-            service=dict(type="str"),
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
-    result = probe(params["host_key_types"], params["key_dir"], params["main_config"], params["dropin"],
-                   sshd=params["sshd"], files=params["files"], digest_files=params["digest_files"],
-                   principals_dir=params["principals_dir"], service=params["service"])
-    problem = missing_binaries(result)
-    if problem:
-        module.fail_json(msg=problem, **result)
-    module.exit_json(changed=False, **result)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,4 +1,5 @@
-"""Unit tests of the probe's parsing (sshd_probe): os-release and the main config's Include lines."""
+"""module_utils/sshd_probe.py: os-release, the Include layout as sshd_config.py reads it, and the
+payload entry point failing without OpenSSH."""
 
 import pytest
 
@@ -17,13 +18,18 @@ def test_os_family_from_os_release(text, family):
     assert sshd_probe.os_family(text) == family
 
 
-@pytest.mark.parametrize("main, includes, before", [
-    ("Include /etc/ssh/sshd_config.d/*.conf\nPort 22\n", True, []),
-    ("# comment\nPort 2222\nInclude sshd_config.d/*.conf\n", True, ["2: Port 2222"]),
-    ('include = "/etc/ssh/sshd_config.d/*.conf"\n', True, []),
-    ("Include /etc/ssh/other.d/*.conf\nPort 22\n", False, []),
-    ("Port 22\nMatch User x\nInclude /etc/ssh/sshd_config.d/*.conf\n", False, []),
-    (None, False, []),
-])
-def test_include_layout(main, includes, before):
-    assert sshd_probe.include_layout(main, "/etc/ssh/sshd_config.d/00-fleetca.conf") == (includes, before)
+def test_the_probe_reads_the_include_layout_as_the_validation_does(tmp_path):
+    (tmp_path / "d").mkdir()
+    main = tmp_path / "sshd_config"
+    main.write_text("Port 2222\nInclude %s/d/0*.conf\n" % tmp_path)
+    found = sshd_probe.payload_main({"types": ["ed25519"], "key_dir": str(tmp_path), "main": str(main),
+                                     "dropin": str(tmp_path / "d" / "00-fleetca.conf")})
+    assert found["includes_dropin_dir"] is True
+    assert found["lines_before_include"] == ["1: Port 2222"]
+
+
+def test_payload_main_fails_without_sshd(tmp_path):
+    found = sshd_probe.payload_main({"types": [], "key_dir": str(tmp_path), "main": str(tmp_path / "none"),
+                                     "dropin": str(tmp_path / "d.conf"), "sshd": str(tmp_path / "no-sshd")})
+    assert found["failed"] is True
+    assert "sshd: %s is not an executable" % (tmp_path / "no-sshd") in found["msg"]

@@ -1,0 +1,23 @@
+"""The action plugins validate the options their module's DOCUMENTATION declares (the module
+files hold documentation only): same names, defaults and element types."""
+
+import pytest
+import yaml
+
+from ansible_collections.fleetca.ssh.plugins.action import python_info as python_info_action
+from ansible_collections.fleetca.ssh.plugins.action import sshd_info as sshd_info_action
+from ansible_collections.fleetca.ssh.plugins.modules import python_info, sshd_info
+
+# The actions take paths as str: "path" would expand ~ and $VARS on the controller.
+SAME_TYPE = {"path": "str"}
+
+
+@pytest.mark.parametrize("module, action", [(sshd_info, sshd_info_action), (python_info, python_info_action)])
+def test_argument_spec_matches_the_documentation(module, action):
+    documented = yaml.safe_load(module.DOCUMENTATION)["options"]
+    spec = action.ActionModule.ARGUMENT_SPEC
+    assert sorted(spec) == sorted(documented)
+    for name, doc in documented.items():
+        assert spec[name]["type"] == SAME_TYPE.get(doc["type"], doc["type"]), name
+        assert spec[name].get("default") == doc.get("default"), name
+        assert spec[name].get("elements") == SAME_TYPE.get(doc.get("elements"), doc.get("elements")), name

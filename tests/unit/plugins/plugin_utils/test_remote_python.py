@@ -1,0 +1,38 @@
+"""plugin_utils/remote_python.py: the payload is self-contained (it runs in a Python that cannot
+import the collection) and answers exactly what the module_utils code answers in-process."""
+
+import json
+import subprocess
+import sys
+
+from ansible_collections.fleetca.ssh.plugins.module_utils import python_info, sshd_config, sshd_probe
+from ansible_collections.fleetca.ssh.plugins.plugin_utils import remote_python
+
+
+def run_isolated(modules, args, tmp_path):
+    """`python -I -c PAYLOAD ARGS` from an empty directory: no PYTHONPATH, no collection."""
+    result = subprocess.run([sys.executable, "-I", "-c", remote_python.payload_source(modules), json.dumps(args)],
+                            capture_output=True, text=True, check=False, cwd=str(tmp_path), env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    return remote_python.parse_payload_output("sudo: a banner line\n" + result.stdout)
+
+
+def test_the_probe_payload_runs_without_the_collection(tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "sshd_config").write_text("Include %s/d/*.conf\n" % tmp_path)
+    args = {"types": ["ed25519"], "key_dir": str(tmp_path), "main": str(tmp_path / "sshd_config"),
+            "dropin": str(tmp_path / "d" / "00-fleetca.conf")}
+    remote = run_isolated((sshd_config, sshd_probe), args, tmp_path)
+    local = sshd_probe.payload_main(args)
+    for volatile in ("probed_at", "python"):
+        remote.pop(volatile), local.pop(volatile)
+    assert remote == local and remote["includes_dropin_dir"] is True
+
+
+def test_the_libraries_payload(tmp_path):
+    remote = run_isolated((python_info,), {"libraries": ["json", "fleetca_none"]}, tmp_path)
+    assert remote["libraries"] == {"json": python_info.library_version("json"), "fleetca_none": None}
+
+
+def test_no_marked_line_is_no_result():
+    assert remote_python.parse_payload_output("Traceback ...\n") is None
