@@ -22,6 +22,7 @@ copy on PYTHONPATH); ansible-playbook is pointed at that same tree.
 """
 
 import collections
+import contextlib
 import itertools
 import json
 import os
@@ -29,6 +30,7 @@ import pwd
 import re
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -207,6 +209,46 @@ def keygen_list():
 def run_cmd():
     """`run_cmd(args, check=True, **subprocess_kwargs)`: run a command, text output captured."""
     return run
+
+
+# --- file attributes: what ansible.builtin.copy keeps ----------------------------------
+
+NOBODY, NOGROUP = 65534, 65534  # nobody:nogroup on Debian (the tests run as root)
+
+
+def owner_group_mode(path):
+    info = os.stat(str(path))
+    return info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)
+
+
+@pytest.fixture
+def bind_mounted():
+    """`bind_mounted(path)`: bind-mount a file onto `path` (an existing file), so that renaming
+    over `path` fails with EBUSY, as for a file a container runtime mounts; unmounted at the end."""
+    mounted = []
+
+    def mount(path):
+        source = str(path) + ".mount-source"
+        with open(source, "wb"):
+            pass
+        done = subprocess.run(["mount", "--bind", source, str(path)], capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            pytest.skip("cannot bind-mount here: %s" % done.stderr.strip())
+        mounted.append(str(path))
+
+    yield mount
+    for path in mounted:
+        subprocess.run(["umount", path], check=True)
+
+
+@contextlib.contextmanager
+def umask(mask):
+    """Run the block (and the processes it starts) with `mask` as umask."""
+    previous = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(previous)
 
 
 # --- a login account ----------------------------------------------------------
