@@ -1,7 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: fleetca.ssh contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Atomic file writes shared by the modules: temp file beside the target, fsync, rename."""
+"""Atomic file writes shared by the modules: temp file beside the target, fsync, rename.
+
+`write_atomic` is for private keys (the temp file has its final mode and owner before any
+byte is in it). `replace_file` is for the public files that take the `ansible.builtin.files`
+options (certificates, KRLs): it keeps an existing file's owner, group, mode and SELinux
+context, as `ansible.builtin.copy` does.
+"""
 
 from __future__ import absolute_import, division, print_function
 
@@ -72,7 +78,45 @@ def write_atomic(path, content, mode, owner=None):
     except BaseException:
         os.unlink(temp_path)
         raise
-    dir_fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    _fsync_directory(os.path.dirname(os.path.abspath(path)))
+
+
+def replace_file(module, path, content, new_file_mode):
+    """Replace `path` with `content` (bytes) the way `ansible.builtin.copy` does.
+
+    An existing file keeps its owner, group, mode and SELinux context (AnsibleModule.atomic_move
+    copies them onto the new file); a new file gets `new_file_mode`. The task's own file
+    options are applied afterwards by `apply_file_options`. Returns whether `path` was created.
+    """
+    creating = not os.path.lexists(path)
+    temp_path = write_temp(path, content, 0o600)
+    try:
+        module.atomic_move(temp_path, path, unsafe_writes=module.params["unsafe_writes"])
+    except BaseException as exc:
+        if os.path.exists(temp_path):
+            os.unlink(temp_path)
+        if not isinstance(exc, Exception):
+            raise
+        # ansible-core 2.19 raises Exception from atomic_move (older versions fail_json)
+        raise FleetcaError("cannot write %s: %s" % (path, exc))
+    if creating:
+        os.chmod(path, new_file_mode)  # atomic_move leaves a new file at 0666 & ~umask
+    _fsync_directory(os.path.dirname(os.path.abspath(path)))
+    return creating
+
+
+def apply_file_options(module, path, changed):
+    """Apply the task's owner, group, mode, SELinux and attributes options to `path`.
+
+    Options the task leaves unset are left as the file has them. In check mode nothing is
+    changed, only reported. Returns `changed`, or True when an attribute was (or would be) changed.
+    """
+    file_args = module.load_file_common_arguments(module.params, path=path)
+    return module.set_fs_attributes_if_different(file_args, changed)
+
+
+def _fsync_directory(directory):
+    dir_fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
     finally:

@@ -47,6 +47,7 @@ options:
         O(valid_for), O(renew_before), O(critical_options), O(extensions),
         O(allow_any_principal), O(allow_unknown_critical_options), O(requester), O(comment)).
       - Mutually exclusive with those options at the top level.
+      - The file options (O(owner), O(group), O(mode), ...) apply to the O(path) of every element.
     type: list
     elements: dict
   type:
@@ -64,7 +65,10 @@ options:
     type: path
   path:
     description:
-      - Where to write the certificate (mode 0644 unless O(mode) says otherwise).
+      - Where to write the certificate. A new file gets mode C(0644) unless O(mode) says
+        otherwise; a re-signed certificate keeps the owner, group, mode and SELinux context of
+        the file it replaces unless O(owner), O(group), O(mode) or the SELinux options say
+        otherwise (as M(ansible.builtin.copy) does). O(unsafe_writes) is honoured.
       - Without it the certificate is only returned, and every run signs anew unless
         O(current_certificate) is given.
       - The directory must exist.
@@ -476,23 +480,22 @@ def sign_jobs(signer, jobs, store_path):
         log.close()
 
 
+# A new certificate file's mode unless the task sets `mode`; an existing file keeps its own.
+NEW_FILE_MODE = 0o644
+
+
 def write_certificates(module, jobs):
-    mode = module.params["mode"]
-    if isinstance(mode, str):
-        # octal text as is; a symbolic mode (u=rw,go=r) is applied by file_attributes_changed
-        mode = int(mode, 8) if mode.isdigit() and all(c in "01234567" for c in mode) else None
-    mode = 0o644 if mode is None else mode
     for job in jobs:
         if job.path and job.certificate is not None:
-            files.write_atomic(job.path, (job.certificate.to_line(job.comment) + "\n").encode("utf-8"), mode)
+            files.replace_file(module, job.path, (job.certificate.to_line(job.comment) + "\n").encode("utf-8"),
+                               NEW_FILE_MODE)
 
 
 def file_attributes_changed(module, jobs):
     changed = False
     for job in jobs:
         if job.path and os.path.exists(job.path):
-            file_args = module.load_file_common_arguments(module.params, path=job.path)
-            changed = module.set_fs_attributes_if_different(file_args, changed)
+            changed = files.apply_file_options(module, job.path, changed)
     return changed
 
 

@@ -26,6 +26,10 @@ description:
     every public key login when its C(RevokedKeys) file is missing).
   - The file is replaced atomically (temporary file in the same directory, fsync, rename).
     sshd reads the new KRL at the next login; no reload is needed.
+  - A new file gets mode C(0644) unless O(mode) says otherwise (sshd reads it as root; ssh reads
+    C(RevokedHostKeys) as the user). A rewritten file keeps the owner, group, mode and SELinux
+    context of the file it replaces unless O(owner), O(group), O(mode) or the SELinux options
+    say otherwise (as M(ansible.builtin.copy) does). O(unsafe_writes) is honoured.
   - Concurrent runs on the same KRL all land. The module holds an exclusive lock
     (C(PATH.lock), see O(lock_timeout)) from reading the KRL to renaming the new one into
     place, so each run edits the file the previous one wrote and the version rises once
@@ -130,11 +134,6 @@ options:
       - Lower than the version on disk is an error (anti-rollback); equal to it is an error when
         the revoked set changes.
     type: int
-  mode:
-    description:
-      - Mode of the KRL file. sshd reads it as root; ssh reads C(RevokedHostKeys) as the user.
-    type: raw
-    default: '0644'
 notes:
   - OpenSSH refuses a KRL whose serial bitmap is larger than 2048 bytes, yet C(ssh-keygen -k)
     writes one for dense serials (and sshd then refuses every public key login). This module
@@ -252,15 +251,8 @@ def issued_records(params):
         log.close()
 
 
-def initial_mode(mode):
-    """The mode the new file is created with: `mode` when octal; 0600 for a symbolic
-    mode, which set_fs_attributes_if_different then applies."""
-    if isinstance(mode, int):
-        return mode
-    try:
-        return int(str(mode), 8)
-    except ValueError:
-        return 0o600
+# A new KRL's mode unless the task sets `mode`; an existing file keeps its own.
+NEW_FILE_MODE = 0o644
 
 
 def diff_of(update, path):
@@ -285,7 +277,7 @@ def update_file(module, path, request):
         return (update, digest if data is None else hashlib.sha256(data).hexdigest(), data), update.changed
 
     def write(planned):
-        files.write_atomic(path, planned[2], initial_mode(params["mode"]))
+        files.replace_file(module, path, planned[2], NEW_FILE_MODE)
 
     # from the read to the rename under the lock: a concurrent run waits, then edits what this one wrote
     update, digest, dummy = locks.plan_and_write(module, path, plan, write)
@@ -308,7 +300,6 @@ def main():
             store=dict(type="path"),
             comment=dict(type="str"),
             krl_version=dict(type="int"),
-            mode=dict(type="raw", default="0644"),
             **locks.ARGUMENT_SPEC
         ),
         supports_check_mode=True,
@@ -326,7 +317,7 @@ def main():
         module.fail_json(msg=str(exc))
     changed = update.changed
     if os.path.exists(path):
-        changed = module.set_fs_attributes_if_different(module.load_file_common_arguments(params), changed)
+        changed = files.apply_file_options(module, path, changed)
     result = dict(changed=changed, krl_version=update.krl.version, sha256=digest,
                   previous_version=update.old_version, added=update.added, removed=update.removed,
                   entries=update.krl.entry_count())

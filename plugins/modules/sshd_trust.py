@@ -21,6 +21,10 @@ description:
   - Each file is written atomically (a temporary file in the same directory, renamed over the
     old one), mode C(0644), and owned by root when the module runs as root; the principals
     directory gets mode C(0755).
+  - These modes and owners are fixed by design, since sshd needs each of these files readable
+    and none writable by others. The module takes no file options, and a file it replaces gets
+    owner and group root and mode C(0644) whatever they were before (unlike M(fleetca.ssh.cert)
+    and M(fleetca.ssh.krl), which keep them as M(ansible.builtin.copy) does).
   - Refuses to replace an installed KRL by one of a lower version (anti-rollback). With
     O(revoked_keys), the call holds the lock C(PATH.lock) beside the KRL (see O(lock_timeout))
     from reading the installed KRL to writing the last file, so two rollouts reaching one

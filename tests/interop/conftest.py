@@ -15,6 +15,7 @@ build their scenarios from them.
   without starting it (to sign its host keys first). Stopped at the end of the module.
 - `ssh(server, key, cert, ...)`: run the real ssh client against such a server.
 - `ssh_agent(*keypairs)`: module-scoped factory of real ssh-agents holding those keys.
+- `bind_mounted(path)`: a file bind-mounted onto `path`, so a rename over it fails (EBUSY).
 - `ansible_playbook`: run a playbook (a list of tasks) against localhost with the
   collection under test; returns rc, output, the PLAY RECAP and every task's result.
 
@@ -76,6 +77,26 @@ def keygen_list():
 def run_cmd():
     """`run_cmd(args, check=True, **subprocess_kwargs)`: run a command, text output captured."""
     return commands.run
+
+
+@pytest.fixture
+def bind_mounted():
+    """`bind_mounted(path)`: bind-mount a file onto `path` (an existing file), so that renaming
+    over `path` fails with EBUSY, as for a file a container runtime mounts; unmounted at the end."""
+    mounted = []
+
+    def mount(path):
+        source = str(path) + ".mount-source"
+        with open(source, "wb"):
+            pass
+        done = commands.run(["mount", "--bind", source, str(path)], check=False)
+        if done.returncode != 0:
+            pytest.skip("cannot bind-mount here: %s" % done.stderr.strip())
+        mounted.append(str(path))
+
+    yield mount
+    for path in mounted:
+        commands.run(["umount", path])
 
 
 @pytest.fixture(scope="session")

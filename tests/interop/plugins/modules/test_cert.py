@@ -14,6 +14,7 @@ import sqlite3
 import stat
 
 import pytest
+from fleetca_testing.file_attributes import NOBODY, NOGROUP, owner_group_mode, umask
 
 from ansible_collections.fleetca.ssh.plugins.module_utils import certs, keys, signers
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError, encode_mpint, encode_string
@@ -185,6 +186,88 @@ def test_cert_file_mode_octal_and_symbolic(ansible_playbook, ca, subjects, workd
     assert mode_of(workdir / "octal-cert.pub") == 0o644
     assert_ok(ansible_playbook.run(tasks), changed=1)
     assert mode_of(workdir / "octal-cert.pub") == 0o600
+
+
+# --- cert: the file's owner, group and mode, as ansible.builtin.copy keeps them ---------
+
+
+def resign_args(ca, subject, workdir, path, **overrides):
+    """A user certificate at `path` that every run re-signs (the renew window is longer than its validity)."""
+    return user_cert_args(ca, subject, workdir, path=str(path), renew_before="+2h", **overrides)
+
+
+def test_resigned_certificate_keeps_owner_group_and_mode(ansible_playbook, ca, subjects, workdir):
+    single, batch_a, batch_b = (workdir / name for name in ("single-cert.pub", "a-cert.pub", "b-cert.pub"))
+    requests = [dict(type="user", public_key_path=subjects[kind].pub_path, path=str(path), principals=["alice"],
+                     valid_for="+1h", renew_before="+2h") for kind, path in (("ecdsa", batch_a), ("rsa", batch_b))]
+    tasks = [cert_task("single", **resign_args(ca, subjects["ed25519"], workdir, single)),
+             cert_task("batch", ca_key=ca.path, store=str(workdir / "issued.db"), requests=requests)]
+    assert_ok(ansible_playbook.run(tasks), changed=2)
+    os.chown(str(single), NOBODY, NOGROUP)
+    os.chmod(str(single), 0o640)
+    os.chown(str(batch_a), NOBODY, NOGROUP)
+    os.chmod(str(batch_a), 0o600)
+    os.chmod(str(batch_b), 0o444)
+    before = [read_cert(path).serial for path in (single, batch_a, batch_b)]
+
+    assert_ok(ansible_playbook.run(tasks), changed=2)
+    assert [read_cert(path).serial for path in (single, batch_a, batch_b)] != before  # re-signed
+    assert owner_group_mode(single) == (NOBODY, NOGROUP, 0o640)
+    assert owner_group_mode(batch_a) == (NOBODY, NOGROUP, 0o600)
+    assert owner_group_mode(batch_b) == (0, 0, 0o444)
+
+
+def test_owner_group_and_mode_of_the_task_win(ansible_playbook, ca, subjects, workdir):
+    single, batched = workdir / "single-cert.pub", workdir / "batched-cert.pub"
+    assert_ok(ansible_playbook.run([cert_task("sign", **resign_args(ca, subjects["ed25519"], workdir, single))]))
+    os.chown(str(single), NOBODY, NOGROUP)
+    os.chmod(str(single), 0o640)
+    request = dict(type="user", public_key_path=subjects["ecdsa"].pub_path, path=str(batched), principals=["bob"],
+                   valid_for="+1h")
+    play = ansible_playbook.run([
+        cert_task("single", **resign_args(ca, subjects["ed25519"], workdir, single, owner="root", group="root",
+                                          mode="0600")),
+        cert_task("batch", ca_key=ca.path, store=str(workdir / "issued.db"), requests=[request],
+                  owner="nobody", group="nogroup", mode="u=rw,g=r,o="),
+    ])
+    assert_ok(play, changed=2)
+    assert owner_group_mode(single) == (0, 0, 0o600)
+    assert owner_group_mode(batched) == (NOBODY, NOGROUP, 0o640)
+
+
+def test_new_certificate_gets_0644_whatever_the_umask(ansible_playbook, ca, subjects, workdir):
+    path = workdir / "new-cert.pub"
+    with umask(0o077):
+        assert_ok(ansible_playbook.run([cert_task("sign", **user_cert_args(ca, subjects["ed25519"], workdir,
+                                                                           path=str(path)))]), changed=1)
+    assert owner_group_mode(path) == (0, 0, 0o644)
+
+
+def test_unsafe_writes_replaces_a_file_that_cannot_be_renamed_over(ansible_playbook, ca, subjects, workdir,
+                                                                   bind_mounted):
+    path = workdir / "mounted-cert.pub"
+    path.write_bytes(b"")
+    bind_mounted(path)  # renaming over a mount point fails (EBUSY), as for a file bind-mounted into a container
+    args = user_cert_args(ca, subjects["ed25519"], workdir, path=str(path))
+    refused = ansible_playbook.run([cert_task("atomic", ignore_errors=True, **args)])
+    assert refused.results["atomic"]["failed"], refused.output
+    assert "mounted-cert.pub" in refused.results["atomic"]["msg"]
+    assert path.read_bytes() == b""
+    assert_ok(ansible_playbook.run([cert_task("unsafe", unsafe_writes=True, **args)]), changed=1)
+    assert read_cert(path).principals == ["alice", "ops-team"]
+
+
+def test_check_mode_changes_no_owner_group_mode_or_content(ansible_playbook, ca, subjects, workdir):
+    path = workdir / "kept-cert.pub"
+    assert_ok(ansible_playbook.run([cert_task("sign", **resign_args(ca, subjects["ed25519"], workdir, path))]))
+    os.chown(str(path), NOBODY, NOGROUP)
+    os.chmod(str(path), 0o640)
+    content = path.read_bytes()
+    check = ansible_playbook.run([cert_task("check", **resign_args(ca, subjects["ed25519"], workdir, path,
+                                                                   owner="root", mode="0600"))], check=True)
+    assert_ok(check, changed=1)
+    assert path.read_bytes() == content
+    assert owner_group_mode(path) == (NOBODY, NOGROUP, 0o640)
 
 
 def test_cert_inside_the_renew_window_is_resigned(ansible_playbook, ca, subjects, workdir):

@@ -15,6 +15,7 @@ import sys
 import time
 
 import pytest
+from fleetca_testing.file_attributes import NOBODY, NOGROUP, owner_group_mode, umask
 
 from ansible_collections.fleetca.ssh.plugins.module_utils import krl
 from ansible_collections.fleetca.ssh.plugins.module_utils.store import IssuanceLog
@@ -112,6 +113,73 @@ def test_check_and_diff_modes_write_nothing(ansible_playbook, workdir, ca):
     assert result["added"] == ["serials 1-3 of any CA", 'key id "x" of any CA']
     assert read(path) == before
     assert "+serials 1-3 of any CA" in play.output
+
+
+# --- the file's owner, group and mode, as ansible.builtin.copy keeps them -----------------
+
+
+def test_rewritten_krl_keeps_owner_group_and_mode(ansible_playbook, workdir):
+    path = workdir / "revoked.krl"
+    assert_ok(ansible_playbook.run([krl_task("create", path=str(path), serials=[1])]))
+    os.chown(str(path), NOBODY, NOGROUP)
+    os.chmod(str(path), 0o640)
+    play = ansible_playbook.run([krl_task("add", path=str(path), serials=[2])])
+    assert_ok(play)
+    assert play.results["add"]["changed"] and play.results["add"]["krl_version"] == 2
+    assert owner_group_mode(path) == (NOBODY, NOGROUP, 0o640)
+
+
+def test_owner_group_and_mode_of_the_task_win(ansible_playbook, workdir):
+    path = workdir / "revoked.krl"
+    assert_ok(ansible_playbook.run([krl_task("create", path=str(path), serials=[1])]))
+    os.chown(str(path), NOBODY, NOGROUP)
+    os.chmod(str(path), 0o640)
+    play = ansible_playbook.run([krl_task("add", path=str(path), serials=[2], owner="root", group="root",
+                                          mode="0600")])
+    assert_ok(play)
+    assert owner_group_mode(path) == (0, 0, 0o600)
+    # only the attributes differ: the KRL is kept, the attributes are set
+    os.chown(str(path), NOBODY, NOGROUP)
+    before = read(path)
+    play = ansible_playbook.run([krl_task("same", path=str(path), serials=[2], owner="root")])
+    assert_ok(play)
+    assert play.results["same"]["changed"] and read(path) == before
+    assert owner_group_mode(path) == (0, NOGROUP, 0o600)
+
+
+def test_new_krl_gets_0644_whatever_the_umask(ansible_playbook, workdir):
+    path = workdir / "revoked.krl"
+    with umask(0o077):
+        assert_ok(ansible_playbook.run([krl_task("create", path=str(path))]))
+    assert owner_group_mode(path) == (0, 0, 0o644)
+
+
+def test_unsafe_writes_replaces_a_krl_that_cannot_be_renamed_over(ansible_playbook, workdir, bind_mounted):
+    path = workdir / "revoked.krl"
+    path.write_bytes(krl.Krl(version=3).to_bytes())
+    bind_mounted(path)  # the bind mount's source is empty: write the KRL into it first
+    path.write_bytes(krl.Krl(version=3).to_bytes())
+    refused = ansible_playbook.run([krl_task("atomic", ignore_errors=True, path=str(path), serials=[5])])
+    assert refused.results["atomic"]["failed"], refused.output
+    assert krl.parse_krl(read(path)).version == 3
+    play = ansible_playbook.run([krl_task("unsafe", path=str(path), serials=[5], unsafe_writes=True)])
+    assert_ok(play)
+    assert play.results["unsafe"]["krl_version"] == 4
+    assert krl.parse_krl(read(path)).version == 4
+
+
+def test_check_mode_changes_no_owner_group_mode_or_content(ansible_playbook, workdir):
+    path = workdir / "revoked.krl"
+    assert_ok(ansible_playbook.run([krl_task("create", path=str(path), serials=[1])]))
+    os.chown(str(path), NOBODY, NOGROUP)
+    os.chmod(str(path), 0o640)
+    before = read(path)
+    play = ansible_playbook.run([krl_task("check", path=str(path), serials=[2], owner="root", mode="0600")],
+                                check=True)
+    assert_ok(play)
+    assert play.results["check"]["changed"]
+    assert read(path) == before
+    assert owner_group_mode(path) == (NOBODY, NOGROUP, 0o640)
 
 
 def test_anti_rollback(ansible_playbook, workdir):
