@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Build and test fleetca.ssh. `make test` works on a fresh Debian 12 machine (root,
 # Python 3.11) and in CI (.ci/run): it installs what it needs, builds the collection,
 # installs the tarball under .build/collections and tests that installed copy.

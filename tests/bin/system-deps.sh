@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Install the Debian packages the test suite needs, only those that are missing:
 #   openssh-server openssh-client docker.io debootstrap shellcheck
 # (shellcheck: for ansible-test's shellcheck sanity test)

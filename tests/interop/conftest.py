@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Shared fixtures of the interop tests: real OpenSSH tools, a real sshd, Ansible runs.
 
 Everything here is generic; test modules build their scenarios from it.

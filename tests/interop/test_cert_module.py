@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The modules through Ansible: ansible-playbook against localhost (connection local).
 
 ca_key: file modes, passphrase-protected keys that ssh-keygen reads, never a silent

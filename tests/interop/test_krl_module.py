@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """fleetca.ssh.krl and fleetca.ssh.krl_info through Ansible (ansible-playbook, localhost).
 
 Idempotence and versions, check and diff modes, un-revoking by splitting ranges,

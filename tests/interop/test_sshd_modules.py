@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """fleetca.ssh.sshd_trust and fleetca.ssh.sshd_info through Ansible (ansible-playbook, localhost).
 
 sshd_trust: the files it installs are what ssh-keygen reads (-L on the certificate, -Q on the

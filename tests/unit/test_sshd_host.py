@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Unit tests of the server-side helpers: the probe's parsing (os-release, Include lines) and
 the trust files' planning (nothing written until apply, bad input refused by field)."""
 

@@ -1,4 +1,5 @@
 # shellcheck shell=sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # fleetca.ssh.server: check a candidate sshd configuration before it replaces the live one.
 # Used as the `validate` command of the template task, run as
 #   sh -c THIS_SCRIPT fleetca-sshd-check CANDIDATE FINAL MAIN SSHD MODE [EXPECTED ...]
