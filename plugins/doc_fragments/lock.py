@@ -27,6 +27,6 @@ options:
     type: int
     default: 120
 notes:
-  - The lock is an C(flock) on a file beside the target: it serializes runs on the same host, and
+  - The lock is an C(flock) on a file beside the target; it serializes runs on the same host, and
     on file systems that do not support C(flock) (some network file systems) it does not hold.
 """

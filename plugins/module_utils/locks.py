@@ -98,8 +98,8 @@ class FileLock:
         self.waited = time.monotonic() - start
 
     def _record_holder(self):
-        text = "pid %d on %s since %s\n" % (os.getpid(), socket.gethostname(),
-                                             time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        text = "pid %d on %s since %s\n" % (os.getpid(), socket.gethostname(), since)
         os.ftruncate(self._fd, 0)
         os.pwrite(self._fd, text.encode("utf-8"), 0)
 

@@ -17,7 +17,7 @@ description:
     the bcrypt KDF) at O(path) and its public key at C(PATH.pub) (mode 0644).
   - An existing key is never regenerated unless O(force=true); a missing C(.pub) is rebuilt
     from the private key.
-  - Concurrent runs on a new CA host create one key pair: the module holds the lock
+  - Concurrent runs on a new CA host create one key pair; the module holds the lock
     C(PATH.lock) (see O(lock_timeout)) from looking for the key to writing it, so the last
     writer can never pair its private key with another run's C(.pub).
 author:
