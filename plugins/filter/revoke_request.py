@@ -37,9 +37,9 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description:
-    - C(state), the lists C(serials), C(key_ids), C(public_keys), C(sha256_fingerprints), and
+    - "C(state), the lists C(serials), C(key_ids), C(public_keys), C(sha256_fingerprints), and
       C(issued), the issuance-log selectors (C({principal: P}), C({host: H})) of
-      C(fleetca_ssh_revoke_principals) and C(fleetca_ssh_revoke_hosts).
+      C(fleetca_ssh_revoke_principals) and C(fleetca_ssh_revoke_hosts)."
   type: dict
 """
 

@@ -46,7 +46,7 @@ options:
   signing_key:
     description:
       - The private key that signs, in OpenSSH format (M(fleetca.ssh.ca_key) makes one). Use a key
-        of its own, never a CA key: the servers trust it for the KRL only.
+        of its own, never a CA key; the servers trust it for the KRL only.
     type: path
     required: true
   signing_key_passphrase:
