@@ -1,8 +1,12 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Build and test fleetca.ssh. `make test` works on a fresh Debian 12 machine (root,
 # Python 3.11) and in CI (.ci/run): it installs what it needs, builds the collection,
 # installs the tarball under .build/collections and tests that installed copy.
 #
-#   make test        system-deps venv build install unit units-ansible-test interop sanity lint molecule demo
+#   make test        system-deps venv build install package-check changelog-lint role-docs-check
+#                    unit units-ansible-test interop sanity lint molecule demo
+#   make package-check  the tarball as Galaxy and ansible-builder see it (offline)
+#   make role-docs   rewrite the roles' README variable tables from meta/argument_specs.yml
 #   make demo        tests/bin/demo.sh, with .venv/bin first on PATH
 #   make changelog   CHANGELOG.rst from changelogs/ (antsibull-changelog)
 #   make clean
@@ -42,10 +46,10 @@ export NO_COLOR := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: molecule test system-deps venv build install unit units-ansible-test interop sanity lint demo changelog clean \
-        check-installed-import
+        check-installed-import package-check changelog-lint role-docs role-docs-check
 
 # The demo last: it is the README's other command, and a smoke test of the whole job.
-test: system-deps venv build install unit units-ansible-test interop sanity lint molecule demo
+test: system-deps venv build install package-check changelog-lint role-docs-check unit units-ansible-test interop sanity lint molecule demo
 
 system-deps:
 	PYTHON=$(PYTHON) bash tests/bin/system-deps.sh
@@ -69,6 +73,52 @@ install: build
 	rm -rf $(INSTALLED)
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/ansible-galaxy collection install --force --offline -p $(COLLECTIONS) $(TARBALL)
 	@test -f $(INSTALLED)/MANIFEST.json || { echo "not installed: $(INSTALLED)"; exit 1; }
+
+# The tarball as a Galaxy server and an execution environment build see it, offline:
+# - reuse lint: every file of the work tree has a copyright and a licence (REUSE.toml);
+# - galaxy-importer (tests/package/galaxy-importer.cfg: ansible-doc and ansible-lint --offline,
+#   no ansible-test container) on the built tarball: any WARNING or ERROR line fails;
+# - ansible-builder introspect finds the Python and system dependencies in the installed
+#   collection's meta/execution-environment.yml, and ansible-builder create writes the build
+#   context of docs/examples/execution-environment.yml (no image is built, nothing is pulled).
+PACKAGE_CHECK := $(BUILD)/package-check
+EE_DEPS_EXPECTED := cryptography bcrypt openssh-client openssh-clients
+
+package-check: install
+	$(BIN)/reuse lint --quiet || { $(BIN)/reuse lint; exit 1; }
+	rm -rf $(PACKAGE_CHECK) && mkdir -p $(PACKAGE_CHECK)
+	cd $(PACKAGE_CHECK) && GALAXY_IMPORTER_CONFIG=$(ROOT)/tests/package/galaxy-importer.cfg \
+		$(BIN)/python -m galaxy_importer.main $(TARBALL) > importer.log 2>&1 \
+		|| { cat importer.log; echo "galaxy-importer failed"; exit 1; }
+	@if grep -E '^(WARNING|ERROR|CRITICAL)' $(PACKAGE_CHECK)/importer.log; then \
+		echo "galaxy-importer: warnings or errors on $(TARBALL) (full log: $(PACKAGE_CHECK)/importer.log)"; exit 1; \
+	fi
+	@grep -q '^Importer processing completed successfully' $(PACKAGE_CHECK)/importer.log \
+		|| { cat $(PACKAGE_CHECK)/importer.log; exit 1; }
+	@echo "galaxy-importer: no warning on $(notdir $(TARBALL))"
+	$(BIN)/ansible-builder introspect --sanitize $(COLLECTIONS) > $(PACKAGE_CHECK)/introspect.yml
+	@cat $(PACKAGE_CHECK)/introspect.yml
+	@for dep in $(EE_DEPS_EXPECTED); do \
+		grep -Eq "^- '$$dep[ >=]" $(PACKAGE_CHECK)/introspect.yml \
+			|| { echo "ansible-builder introspect: $$dep missing"; exit 1; }; \
+	done
+	$(BIN)/ansible-builder create -f docs/examples/execution-environment.yml --context $(PACKAGE_CHECK)/ee-context
+	@test -s $(PACKAGE_CHECK)/ee-context/Dockerfile || { echo "ansible-builder create wrote no Dockerfile"; exit 1; }
+	@grep -q 'fleetca.ssh' $(PACKAGE_CHECK)/ee-context/_build/requirements.yml \
+		|| { echo "the EE build context does not install fleetca.ssh"; exit 1; }
+
+# The changelog fragments and changelogs/changelog.yaml as antsibull-changelog reads them.
+changelog-lint: venv
+	$(BIN)/antsibull-changelog lint
+
+# Each role's README holds a variable table generated from its meta/argument_specs.yml
+# (between the role-docs markers). `make role-docs` rewrites them; role-docs-check fails,
+# naming the README, when a committed one differs from what the generator writes.
+role-docs: venv
+	$(BIN)/python tests/bin/role_docs.py
+
+role-docs-check: venv
+	$(BIN)/python tests/bin/role_docs.py --check
 
 # Tests import the collection from the installed tree: ansible_collections.fleetca.ssh
 # must resolve there and not to the work tree (or anything else on sys.path).

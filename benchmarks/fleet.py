@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Enroll a fleet of server containers with fleetca.ssh, against community.crypto.openssh_cert.
 
 Run as a script by hand (it starts containers; it is not a test):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """KRL engine against ssh-keygen -k / -Q, on the same revocations in the same run.
 
 Run as a script with PYTHONPATH pointing at an installed collection:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Sign 10,000 Ed25519 host keys in one fleetca.ssh.cert batch call, against ssh-keygen -s.
 
 Run as a script (make bench-sign, or with PYTHONPATH pointing at an installed collection):

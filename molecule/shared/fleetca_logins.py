@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Real ssh logins from a molecule workstation container, shared by the scenarios' verifiers.
 
 OpenSSH 9.8+ (Debian 13) has PerSourcePenalties on by default: after a few refused logins from

@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: fleetca.ssh contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """OpenSSH certificates (PROTOCOL.certkeys): build, sign, parse, verify, describe.
 

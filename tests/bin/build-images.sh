@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Build the local systemd test images fleetca-test/debian:11, :12 and :13 from Debian's
 # mirror with debootstrap (no registry is reachable here, so every image is built locally).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Start and remove systemd containers of the local Debian test images, outside molecule
 # (make demo, benchmarks/fleet.py):
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # make demo: a whole fleet in containers, from the installed collection, in plain words.
 #
 #   1. starts a CA (Debian 12), two servers (Debian 11 and 13) and a workstation (Debian 12)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Run one molecule scenario against the locally built systemd containers:
 #
 #   tests/bin/molecule.sh SCENARIO [extra `molecule test` arguments]

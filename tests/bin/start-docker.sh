@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Make sure a Docker engine answers on /var/run/docker.sock and that debootstrap is
 # installed, so that tests/bin/build-images.sh and the container tests can run.
 #

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Install the Debian packages the test suite needs, only those that are missing:
-#   openssh-server openssh-client docker.io debootstrap shellcheck
-# (shellcheck: for ansible-test's shellcheck sanity test)
+#   openssh-server openssh-client docker.io debootstrap shellcheck libmagic1
+# (shellcheck: for ansible-test's shellcheck sanity test; libmagic1: for python-magic,
+# which `reuse lint` in make package-check loads)
 # (extra names on the command line are added to that list), and python3-venv when
 # $PYTHON (python3) cannot bootstrap pip with ensurepip, as Debian's own python3 cannot
 # without it: `make venv` and ansible-test's sanity venvs need it.
@@ -16,7 +18,7 @@
 #   here: tests/bin/start-docker.sh starts dockerd itself.
 set -euo pipefail
 
-PACKAGES=(openssh-server openssh-client docker.io debootstrap shellcheck "$@")
+PACKAGES=(openssh-server openssh-client docker.io debootstrap shellcheck libmagic1 "$@")
 PYTHON=${PYTHON:-python3}
 if command -v "$PYTHON" >/dev/null 2>&1 && ! "$PYTHON" -m ensurepip --version >/dev/null 2>&1; then
     PACKAGES+=(python3-venv)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Smoke test of the systemd test images (tests/bin/build-images.sh):
 # one container per image on the docker network fleetca-net, each must boot to
 # `systemctl is-system-running` = running with ssh active, have ssh, python3 with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Shared fixtures of the interop tests: real OpenSSH tools, a real sshd, Ansible runs.
 
 Thin fixtures over tests/support/fleetca_testing (one module per concern); test modules

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Verify fleetca.ssh.client the way a user would: the files, and real ssh connections.
 
 Runs as molecule's testinfra verifier. The containers are reached with testinfra's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Verify scenario default the way a user would: real ssh logins from the workstation.
 
 Runs as molecule's testinfra verifier after side_effect.yml. Containers are reached with

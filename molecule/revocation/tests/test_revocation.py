@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Verify scenario revocation the way a CI job and a user would see it.
 
 The job: `ansible-playbook fleetca.ssh.revoke` revokes alice's certificate (by the host it was

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Signing through a real ssh-agent: the CA private key never reaches the module.
 
 The module gets only `use_agent`, the CA public key and the agent socket (or

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Our certificates against OpenSSH's ssh-keygen, in both directions.
 
 For every CA type x subject type (sk-* included): `ssh-keygen -L` prints exactly

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The KRL engine against the real ssh-keygen (-k to write, -Q to judge).
 
 For random revocation specs (serial lists and ranges under several CAs and any

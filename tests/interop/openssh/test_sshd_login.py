@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A real sshd and a real ssh client against certificates signed by our engine.
 
 User certificates: sshd (TrustedUserCAKeys, no authorized_keys at all) accepts what we

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """playbooks/revoke.yml end to end: the ca role on the controller, a managed server whose real
 sshd reads the KRL the playbook installs, and a server that is down."""
 

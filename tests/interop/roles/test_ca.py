@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Role fleetca.ssh.ca through ansible-playbook on localhost: the KRL signing key and the signed,
 published master KRL; one key for two jobs refused before anything is signed; the libraries are
 asked of the Python that runs the modules, wherever Ansible takes that Python from (with no

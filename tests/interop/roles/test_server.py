@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The server role's input checks, through ansible-playbook on localhost: a bad variable fails
 the run before the role probes or changes anything, with a message naming the variable."""
 

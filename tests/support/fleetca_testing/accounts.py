@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The session's login account: a real local user that sshd lets in."""
 
 import os

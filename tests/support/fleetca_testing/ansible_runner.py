@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """ansible-playbook runs against localhost with the collection under test."""
 
 import collections

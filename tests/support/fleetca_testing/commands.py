@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Running commands and finding the tools and the collection under test."""
 
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """File attributes as a user checks them after a run: owner, group, mode; the umask a run gets."""
 
 import contextlib

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Key pairs made by ssh-keygen, `ssh-keygen -L`, and certificates signed by the engine in-process."""
 
 import collections

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The real ssh client, each connection from its own loopback address."""
 
 import collections

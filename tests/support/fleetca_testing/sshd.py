@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Real sshd servers, each with its own directory, config, host keys and log."""
 
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """fleetca.ssh.ca_key through Ansible: file modes, passphrase-protected keys that ssh-keygen
 reads, concurrent first runs, never a silent regeneration, check mode."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """fleetca.ssh.cert through Ansible: ansible-playbook against localhost (connection local).
 
 Idempotence (a second run reports changed=0, batches included), the

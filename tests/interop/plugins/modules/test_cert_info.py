@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """fleetca.ssh.cert_info through Ansible: every field it returns is what `ssh-keygen -L` and
 `ssh-keygen -l` print for the same certificate, for certificates signed by `ssh-keygen -s` and
 by the engine; validity now and at `valid_at`; the signature against the right and a wrong CA;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """fleetca.ssh.krl through Ansible (ansible-playbook, localhost); krl_info reads back what it wrote
 (krl_info's own tests are in test_krl_info.py).
 

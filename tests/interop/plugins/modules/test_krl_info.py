@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """fleetca.ssh.krl_info through Ansible, on a KRL that `ssh-keygen -k` built: the header and the
 entries by section, and for each queried key the verdict `ssh-keygen -Q` gives and the entry
 that revokes it; bad input fails naming the field."""

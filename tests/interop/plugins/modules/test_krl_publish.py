@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """fleetca.ssh.krl_publish through ansible-playbook: a signature ssh-keygen -Y verify accepts, the
 published copies, idempotence, check mode, kept file attributes and bad input naming the field."""
 

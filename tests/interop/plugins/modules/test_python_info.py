@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """fleetca.ssh.python_info through ansible-playbook on localhost: the libraries of the Python
 that Ansible runs modules with, resolved as for a module call."""
 

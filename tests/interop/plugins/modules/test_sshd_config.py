@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """fleetca.ssh.sshd_config through ansible-playbook on localhost, with the real sshd: a drop-in
 is installed only after the whole configuration passed sshd -t and sshd -T; check mode and a
 refused configuration write nothing; a second run changes nothing."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """fleetca.ssh.sshd_info: what it reports is what the installed OpenSSH and the files say; its
 action plugin runs the probe on the Python that runs the modules, wherever Ansible takes it from,
 in one command."""

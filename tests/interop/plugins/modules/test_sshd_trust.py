@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """fleetca.ssh.sshd_trust through Ansible (ansible-playbook, localhost).
 
 The files it installs are what ssh-keygen reads (-L on the certificate, -Q on the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The action plugins validate the options their module's DOCUMENTATION declares (the module
 files hold documentation only): same names, defaults and element types."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Fixtures of the filter plugin tests: a filter by name, loaded from the collection under
 test, with its documentation parsed from the sidecar NAME.yml (what ansible-doc renders)."""
 

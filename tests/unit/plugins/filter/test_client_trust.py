@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """plugins/filter/client_trust.py: the filters the client role calls, as the role calls them."""
 
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """plugins/filter/revoke_request.py: the thin filter over module_utils/revoke_request.py."""
 
 import pytest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Filter fleetca.ssh.server_ca_published (plugins/filter/server_ca_published.py)."""
 
 from ansible_collections.fleetca.ssh.plugins.module_utils import server_plan

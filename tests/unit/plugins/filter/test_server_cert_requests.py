@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Filter fleetca.ssh.server_cert_requests (plugins/filter/server_cert_requests.py)."""
 
 PROBE = {"hostname": "web1", "fqdn": "web1.example.org",

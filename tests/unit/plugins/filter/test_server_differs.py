@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Filter fleetca.ssh.server_differs (plugins/filter/server_differs.py)."""
 
 import inspect

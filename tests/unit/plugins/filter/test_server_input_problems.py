@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Filter fleetca.ssh.server_input_problems (plugins/filter/server_input_problems.py)."""
 
 GOOD = dict(host_key_types=["ed25519"], host_key_replace=[], rsa_bits=3072, sshd_options={},

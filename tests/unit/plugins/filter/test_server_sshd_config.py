@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Filter fleetca.ssh.server_sshd_config (plugins/filter/server_sshd_config.py)."""
 
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The filter fleetca.ssh.sshd_effective_mismatches (plugins/filter/sshd_effective_mismatches.py) on what the
 real sshd prints."""
 

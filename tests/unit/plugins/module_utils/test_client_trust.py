@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """module_utils/client_trust.py: the client role's checks, its probe (run for real with sh) and its plan."""
 
 import base64

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Unit tests of the file helpers (files.py) on real files: paths checked before any work,
 atomic replacement with the mode set before the first byte, and what identity tells apart."""
 

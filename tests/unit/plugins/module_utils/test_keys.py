@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Unit tests of public keys (keys.py): key lines as ssh-keygen writes them, fingerprints as
 `ssh-keygen -l` prints them, signatures ssh-keygen made, and errors that name the field."""
 

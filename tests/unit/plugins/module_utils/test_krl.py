@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Unit tests of the KRL format and model: wire format, serial sets, edits, queries, bad input.
 
 The interop tests check the same engine against ssh-keygen; these pin the

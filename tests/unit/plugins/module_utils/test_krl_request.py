@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """What a krl module call asks for: options checked one by one (errors name the field),
 certificate lines revoked as ssh-keygen -k revokes them, and the new version decided."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """module_utils/locks.py: the flock beside a file, between real processes."""
 
 import multiprocessing

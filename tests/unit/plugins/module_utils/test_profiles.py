@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """module_utils/profiles.py: the policy between a person's request and the user CA."""
 
 import pytest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """module_utils/python_info.py: what the running Python can import."""
 
 import platform

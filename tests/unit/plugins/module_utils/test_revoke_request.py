@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """module_utils/revoke_request.py: the variables of playbook fleetca.ssh.revoke."""
 
 import pytest

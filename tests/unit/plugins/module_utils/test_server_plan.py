@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """module_utils/server_plan.py: the server role's decisions, from a probe answer built by
 sshd_probe's own functions over real files, and certificates signed by the collection's engine."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Unit tests of the CA signers (signers.py): keys made by ssh-keygen load, signatures verify in
 `ssh-keygen -Y verify`, and errors name the field without ever showing a passphrase or key."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """module_utils/sshd_config.py: the Include layout, the whole candidate configuration, and the
 effective-value check, against the real sshd (/usr/sbin/sshd) where sshd decides."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """module_utils/sshd_probe.py: os-release, the Include layout as sshd_config.py reads it, and the
 payload entry point failing without OpenSSH."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Unit tests of the trust files' planning (sshd_trust): nothing written until apply, bad input
 refused by field."""
 

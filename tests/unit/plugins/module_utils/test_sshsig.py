@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """module_utils/sshsig.py against the real `ssh-keygen -Y sign` and `ssh-keygen -Y verify`."""
 
 import subprocess

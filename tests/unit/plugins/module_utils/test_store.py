@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The issuance log: records, selectors, and unique serials under real concurrency."""
 
 import multiprocessing

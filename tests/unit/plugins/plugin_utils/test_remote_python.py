@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """plugin_utils/remote_python.py: the payload is self-contained (it runs in a Python that cannot
 import the collection) and answers exactly what the module_utils code answers in-process."""
 

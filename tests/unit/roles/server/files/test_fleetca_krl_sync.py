@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """roles/server/files/fleetca_krl_sync.py, the pull sync program, against a real HTTP server on loopback and the
 real ssh-keygen: every failure keeps the installed KRL byte for byte and exits non-zero."""
 
