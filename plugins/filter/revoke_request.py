@@ -39,7 +39,8 @@ _value:
   description:
     - C(state), the lists C(serials), C(key_ids), C(public_keys), C(sha256_fingerprints), and
       C(issued), the issuance-log selectors (one C(principal) or C(host) each) of
-      C(fleetca_ssh_revoke_principals) and C(fleetca_ssh_revoke_hosts).
+      C(fleetca_ssh_revoke_principals) and C(fleetca_ssh_revoke_hosts), and C(prune_expired)
+      (C(fleetca_ssh_revoke_prune_expired), true when unset).
   type: dict
 """
 

@@ -382,6 +382,18 @@ class Krl:
         self._drop_empty_sections()
         return removed
 
+    def drop_serials(self, serials_of):
+        """Remove, from each certificate section, the serials `serials_of(ca_blob)` returns
+        (a SerialSet; b"" is the any-CA section), splitting ranges: the number removed."""
+        dropped = 0
+        for section in self.cert_sections.values():
+            gone = section.serials.intersection(serials_of(section.ca_blob))
+            if gone:
+                section.serials = section.serials.difference(gone)
+                dropped += gone.count()
+        self._drop_empty_sections()
+        return dropped
+
     def _unrevoke_key(self, key):
         """Every entry that revokes the plain key `key`: its blob and both hashes."""
         removed = []

@@ -19,7 +19,7 @@ import re
 import time
 
 from ansible_collections.fleetca.ssh.plugins.module_utils.certs import parse_key_or_certificate
-from ansible_collections.fleetca.ssh.plugins.module_utils.keys import PublicKey, load_public_key_option
+from ansible_collections.fleetca.ssh.plugins.module_utils.keys import PublicKey, fingerprint_sha256, load_public_key_option
 from ansible_collections.fleetca.ssh.plugins.module_utils.krl import SHA256_LEN, Krl, SerialSet
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import UINT64_MAX, FleetcaError
 
@@ -44,6 +44,11 @@ class Revocations:
 
     def add_key_id(self, ca_blob, key_id):
         self.key_ids.setdefault(ca_blob, set()).add(key_id)
+
+    def drop_serials(self, serials_of):
+        """Forget the serials `serials_of(ca_blob)` returns (a SerialSet) for each CA."""
+        self._serial_pairs = dict((ca_blob, list(serials.difference(serials_of(ca_blob)).ranges()))
+                                  for ca_blob, serials in self.serials.items())
 
     def add_key_or_certificate(self, key):
         """As `ssh-keygen -k` takes a bare key line: a certificate by serial under
@@ -137,20 +142,46 @@ def build_revocations(ca_public_key=None, serials=None, key_ids=None, public_key
     return request
 
 
+class ExpiredSerials:
+    """Serials the issuance log proves can only match expired certificates (prune_expired):
+    per CA, those whose every certificate of that CA has expired; in the any-CA section, those
+    whose every certificate of any CA has. Serials the log does not know are never in it."""
+
+    def __init__(self, by_ca_fingerprint, any_ca):
+        self._by_ca = dict((fingerprint, SerialSet.from_serials(serials))
+                           for fingerprint, serials in by_ca_fingerprint.items())
+        self._any_ca = SerialSet.from_serials(any_ca)
+
+    @classmethod
+    def from_log(cls, log, now):
+        """From an IssuanceLog (store.py), as of `now` (seconds since the epoch)."""
+        return cls(*log.expired_serials(now))
+
+    def of(self, ca_blob):
+        """The expired serials of the certificate section of `ca_blob` (b"": any CA)."""
+        if not ca_blob:
+            return self._any_ca
+        return self._by_ca.get(fingerprint_sha256(ca_blob), SerialSet())
+
+
 class Update:
     """The outcome of planning one krl module call (nothing written yet)."""
 
-    def __init__(self, krl, changed, added, removed, old_version):
+    def __init__(self, krl, changed, added, removed, old_version, pruned=0):
         self.krl = krl
         self.changed = changed
         self.added = added
         self.removed = removed
         self.old_version = old_version
+        self.pruned = pruned
 
 
-def plan_update(current, request, state="present", comment=None, version=None, now=None):
+def plan_update(current, request, state="present", comment=None, version=None, now=None, expired=None):
     """Apply `request` to `current` (a Krl, or None for no file) and decide the new version.
 
+    With `expired` (an ExpiredSerials), the serials it names are pruned from the KRL and not
+    added by the request either (revoking a certificate that can no longer log in changes
+    nothing, and a rerun stays unchanged).
     The file changes when it is new, when the revoked set or the comment
     changes, or when an explicit `version` differs; the version then increases
     by one unless given. A version on disk above the one we would write is an
@@ -158,11 +189,15 @@ def plan_update(current, request, state="present", comment=None, version=None, n
     """
     krl = current if current is not None else Krl()
     old_version = current.version if current is not None else None
+    pruned = 0
+    if expired is not None:
+        request.drop_serials(expired.of)
+        pruned = krl.drop_serials(expired.of)
     if state == "present":
         added, removed = krl.revoke(request), []
     else:
         added, removed = [], krl.unrevoke(request)
-    content_changed = current is None or bool(added or removed)
+    content_changed = current is None or bool(added or removed or pruned)
     if comment is not None and comment != krl.comment:
         krl.comment = comment
         content_changed = True
@@ -183,4 +218,4 @@ def plan_update(current, request, state="present", comment=None, version=None, n
     if changed:
         krl.version = new_version
         krl.generated = int(time.time()) if now is None else now
-    return Update(krl, changed, added, removed, old_version)
+    return Update(krl, changed, added, removed, old_version, pruned)

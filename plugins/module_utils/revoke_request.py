@@ -14,6 +14,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
 
 PREFIX = "fleetca_ssh_revoke_"
@@ -25,7 +27,7 @@ STATES = ("present", "absent")
 
 def accepted_names():
     lists = ENTRY_LISTS + tuple(SELECTOR_LISTS)
-    return sorted(PREFIX + name for name in lists + ("state",))
+    return sorted(PREFIX + name for name in lists + ("state", "prune_expired"))
 
 
 def _as_list(name, value):
@@ -36,9 +38,17 @@ def _as_list(name, value):
         % (name, value, name))
 
 
+def _as_bool(name, value):
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        raise FleetcaError("%s must be true or false, not %r" % (name, value))
+
+
 def revoke_request(variables):
     """The krl module's arguments from the playbook's variables (a dict of every variable whose
-    name starts with fleetca_ssh_revoke_): state, the entry lists and `issued` selectors."""
+    name starts with fleetca_ssh_revoke_): state, the entry lists, `issued` selectors and
+    `prune_expired` (true unless the playbook is told otherwise)."""
     unknown = sorted(set(variables) - set(accepted_names()))
     if unknown:
         raise FleetcaError("unknown variable%s %s: fleetca.ssh.revoke reads only %s"
@@ -46,7 +56,8 @@ def revoke_request(variables):
     state = variables.get(PREFIX + "state", "present")
     if state not in STATES:
         raise FleetcaError("%sstate must be present or absent, not %r" % (PREFIX, state))
-    request = {"state": state, "issued": []}
+    request = {"state": state, "issued": [], "prune_expired": _as_bool(PREFIX + "prune_expired",
+                                                                       variables.get(PREFIX + "prune_expired", True))}
     for name in ENTRY_LISTS:
         request[name] = _as_list(PREFIX + name, variables.get(PREFIX + name, []))
     for name, selector in sorted(SELECTOR_LISTS.items()):
@@ -55,5 +66,6 @@ def revoke_request(variables):
     if not request["issued"] and not any(request[name] for name in ENTRY_LISTS):
         raise FleetcaError("nothing to %s: give at least one entry in %s"
                            % ("revoke" if state == "present" else "un-revoke",
-                              ", ".join(name for name in accepted_names() if name != PREFIX + "state")))
+                              ", ".join(name for name in accepted_names()
+                                        if name not in (PREFIX + "state", PREFIX + "prune_expired"))))
     return request

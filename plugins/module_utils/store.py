@@ -167,6 +167,20 @@ class IssuanceLog:
             % (", ".join("c." + f for f in IssuanceRecord.FIELDS), where), args)
         return [self._to_record(row) for row in cursor]
 
+    def expired_serials(self, now):
+        """Serials that can only match expired certificates, as (by CA fingerprint, any CA):
+        a dict CA fingerprint -> the serials whose every certificate of that CA has
+        `valid_before` <= `now` (sshd refuses a certificate from `valid_before` on), and the
+        serials whose every certificate, whatever its CA, has (lists, in no particular order)."""
+        by_ca = {}
+        for ca_fingerprint, serial in self._db.execute(
+                "SELECT ca_fingerprint, serial FROM certificates GROUP BY ca_fingerprint, serial"
+                " HAVING MAX(valid_before) <= ?", (_clamp(now),)):
+            by_ca.setdefault(ca_fingerprint, []).append(_from_sql(serial))
+        any_ca = [_from_sql(serial) for (serial,) in self._db.execute(
+            "SELECT serial FROM certificates GROUP BY serial HAVING MAX(valid_before) <= ?", (_clamp(now),))]
+        return by_ca, any_ca
+
     @staticmethod
     def _to_record(row):
         values = dict(zip(IssuanceRecord.FIELDS, row))

@@ -123,8 +123,22 @@ options:
         type: str
   store:
     description:
-      - The issuance log to look O(issued) up in. Required with O(issued). It must exist.
+      - The issuance log to look O(issued) up in, and to prune by (O(prune_expired)). Required
+        with either. It must exist.
     type: path
+  prune_expired:
+    description:
+      - Drop the serials (and the parts of serial ranges) that the issuance log O(store) proves
+        can only match expired certificates, so that the KRL of a fleet that revokes a few
+        certificates a day stays small. In a CA's section, a serial goes when every
+        certificate of that CA with this serial has its C(valid_before) in the past; in the
+        any-CA section, when every certificate in the log with this serial has, whatever its CA.
+      - Serials the log does not know, key ids, keys and fingerprints are never pruned. A
+        serial named in O(serials) or O(issued) that can only match expired certificates is not
+        added (sshd refuses an expired certificate anyway), so a rerun stays unchanged.
+      - Pruning is a change of the revoked set, so the version rises (see O(krl_version)).
+    type: bool
+    default: false
   comment:
     description:
       - Comment stored in the KRL header. Omitted, the comment on disk is kept.
@@ -180,6 +194,14 @@ EXAMPLES = r"""
     serials: [1500]
     state: absent
 
+- name: Revoke a serial and drop the serials of certificates that have expired since
+  fleetca.ssh.krl:
+    path: /etc/ssh/fleetca/revoked.krl
+    ca_public_key: /etc/ssh/fleetca/user_ca.pub
+    serials: [4242]
+    store: /etc/ssh/fleetca/issued.db
+    prune_expired: true
+
 - name: Make sure a KRL exists before sshd_config names it
   fleetca.ssh.krl:
     path: /etc/ssh/fleetca_revoked.krl
@@ -215,6 +237,11 @@ removed:
   type: list
   elements: str
   sample: ['key id "alice@example.com" of any CA']
+pruned:
+  description: How many serials O(prune_expired) dropped (or would drop, in check mode); 0 without it.
+  returned: always
+  type: int
+  sample: 12
 entries:
   description: How many entries the KRL now revokes (serials, key ids, keys and fingerprints; not ranges).
   returned: always
@@ -224,30 +251,44 @@ entries:
 
 import hashlib
 import os
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fleetca.ssh.plugins.module_utils import files, locks
 from ansible_collections.fleetca.ssh.plugins.module_utils.krl import load_krl_file
-from ansible_collections.fleetca.ssh.plugins.module_utils.krl_request import build_revocations, load_ca_option, plan_update
+from ansible_collections.fleetca.ssh.plugins.module_utils.krl_request import ExpiredSerials, build_revocations
+from ansible_collections.fleetca.ssh.plugins.module_utils.krl_request import load_ca_option, plan_update
 from ansible_collections.fleetca.ssh.plugins.module_utils.store import IssuanceLog, select_issued
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
 
 SELECTORS = ("key_id", "principal", "host")
 
 
-def issued_records(params):
-    """The issuance log records the `issued` selectors name (none without selectors)."""
-    if not params["issued"]:
-        return []
+def open_store(params):
+    """The issuance log, when `issued` or `prune_expired` needs it (else None)."""
+    needed_by = [name for name in ("issued", "prune_expired") if params[name]]
+    if not needed_by:
+        return None
     store = params["store"]
     if not store:
-        raise FleetcaError("store: required with issued (the issuance log to look certificates up in)")
+        raise FleetcaError("store: required with %s (the issuance log)" % " and ".join(needed_by))
     if not os.path.isfile(store):
         raise FleetcaError("store: %s does not exist" % store)
-    log = IssuanceLog(store)
+    return IssuanceLog(store)
+
+
+def read_store(params):
+    """(the issuance log records `issued` names, the ExpiredSerials to prune or None)."""
+    log = open_store(params)
+    if log is None:
+        return [], None
     try:
-        return select_issued(log, params["issued"], load_ca_option("ca_public_key", params["ca_public_key"]))
+        records = []
+        if params["issued"]:
+            records = select_issued(log, params["issued"], load_ca_option("ca_public_key", params["ca_public_key"]))
+        expired = ExpiredSerials.from_log(log, int(time.time())) if params["prune_expired"] else None
+        return records, expired
     finally:
         log.close()
 
@@ -258,22 +299,24 @@ NEW_FILE_MODE = 0o644
 
 def diff_of(update, path):
     before = "no file" if update.old_version is None else "version %d" % update.old_version
+    pruned = ["%d serials of expired certificates (prune_expired)" % update.pruned] if update.pruned else []
     return {
-        "before": "".join("%s\n" % entry for entry in update.removed),
+        "before": "".join("%s\n" % entry for entry in update.removed + pruned),
         "after": "".join("%s\n" % entry for entry in update.added),
         "before_header": "%s (%s)" % (path, before),
         "after_header": "%s (version %d)" % (path, update.krl.version),
     }
 
 
-def update_file(module, path, request):
+def update_file(module, path, request, expired):
     """Plan the change of the KRL at `path` and write it (not in check mode): (update, sha256)."""
     params = module.params
 
     def plan():
         loaded = load_krl_file(path)
         current, digest = loaded if loaded else (None, None)
-        update = plan_update(current, request, params["state"], params["comment"], params["krl_version"])
+        update = plan_update(current, request, params["state"], params["comment"], params["krl_version"],
+                             expired=expired)
         data = update.krl.to_bytes() if update.changed else None
         return (update, digest if data is None else hashlib.sha256(data).hexdigest(), data), update.changed
 
@@ -299,6 +342,7 @@ def main():
                         options=dict((name, dict(type="str")) for name in SELECTORS),
                         mutually_exclusive=[SELECTORS], required_one_of=[SELECTORS]),
             store=dict(type="path"),
+            prune_expired=dict(type="bool", default=False),
             comment=dict(type="str"),
             krl_version=dict(type="int"),
             **locks.ARGUMENT_SPEC
@@ -310,10 +354,10 @@ def main():
     path = params["path"]
     try:
         files.check_writable_path("path", path)
+        records, expired = read_store(params)
         request = build_revocations(params["ca_public_key"], params["serials"], params["key_ids"],
-                                    params["public_keys"], params["sha256_fingerprints"],
-                                    issued_records(params))
-        update, digest = update_file(module, path, request)
+                                    params["public_keys"], params["sha256_fingerprints"], records)
+        update, digest = update_file(module, path, request, expired)
     except FleetcaError as exc:
         module.fail_json(msg=str(exc))
     changed = update.changed
@@ -321,7 +365,7 @@ def main():
         changed = files.apply_file_options(module, path, changed)
     result = dict(changed=changed, krl_version=update.krl.version, sha256=digest,
                   previous_version=update.old_version, added=update.added, removed=update.removed,
-                  entries=update.krl.entry_count())
+                  pruned=update.pruned, entries=update.krl.entry_count())
     if module._diff:
         result["diff"] = diff_of(update, path)
     module.exit_json(**result)

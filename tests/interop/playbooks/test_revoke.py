@@ -5,9 +5,12 @@ sshd reads the KRL the playbook installs, and a server that is down."""
 import json
 import os
 import re
+import time
 
 from fleetca_testing.accounts import LOGIN_USER
 from fleetca_testing.commands import collections_root, run, venv_tool
+
+from ansible_collections.fleetca.ssh.plugins.module_utils.store import IssuanceLog
 
 PLAYBOOKS = os.path.join(collections_root(), "ansible_collections", "fleetca", "ssh", "playbooks")
 
@@ -109,3 +112,38 @@ def test_a_typo_or_nothing_to_revoke_fails_naming_the_variables_and_changes_noth
         assert named in output, output
         assert "verified on every server" not in output
         assert master.read_bytes() == before
+
+
+def test_revoke_prunes_serials_of_expired_certificates_unless_told_not_to(ansible_playbook, workdir, make_key,
+                                                                          sign_cert):
+    inventory = write_inventory(workdir, with_down_server=False)
+    ca_play = workdir / "ca.yml"
+    ca_play.write_text(json.dumps([{"hosts": "ssh_ca", "gather_facts": False, "roles": ["fleetca.ssh.ca"]}]))
+    code, output = playbook(ansible_playbook, workdir, inventory, str(ca_play))
+    assert code == 0, output
+    ca_dir = workdir / "ca"
+    subject = make_key("revoke-prune-subject")
+    now = int(time.time())
+    expired = sign_cert(str(ca_dir / "user_ca"), subject, serial=9000, valid_after=now - 7200,
+                        valid_before=now - 3600, path=workdir / "expired-cert.pub")
+    live = sign_cert(str(ca_dir / "user_ca"), subject, serial=9001, path=workdir / "live-cert.pub")
+    log = IssuanceLog(str(ca_dir / "issued.db"))
+    log.record([(expired, "laptop"), (live, "laptop")])
+    log.close()
+    master = str(ca_dir / "revoked.krl")
+    user_ca = str(ca_dir / "user_ca.pub")
+
+    def revoked(name):
+        result = run(["ssh-keygen", "-Q", "-f", master, str(workdir / (name + "-cert.pub"))], check=False)
+        return result.returncode == 1
+
+    for prune, expired_still_revoked in [(False, True), (None, False)]:
+        run(["ssh-keygen", "-k", "-u", "-s", user_ca, "-f", master, str(workdir / "expired-cert.pub")])
+        assert revoked("expired")
+        request = {"fleetca_ssh_revoke_serials": [9001]}
+        if prune is not None:
+            request["fleetca_ssh_revoke_prune_expired"] = prune
+        code, output = playbook(ansible_playbook, workdir, inventory, "revoke.yml", request)
+        assert code == 0 and "verified on every server" in output, output
+        assert revoked("live")
+        assert revoked("expired") is expired_still_revoked

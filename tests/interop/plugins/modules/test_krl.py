@@ -239,6 +239,61 @@ def test_issued_selectors_revoke_from_the_log(ansible_playbook, workdir, ca, mak
     assert verdicts == {"web": True, "alice": True, "alice_other": False, "bob": False}
 
 
+def test_prune_expired_drops_only_what_the_log_proves_expired(ansible_playbook, workdir, ca, make_key, subject,
+                                                             sign_cert, run_cmd):
+    other_ca = make_key("krl-module-prune-other-ca")
+    plain = make_key("krl-module-prune-plain")
+    now = int(time.time())
+    past = dict(valid_after=now - 7200, valid_before=now - 3600)
+    store = str(workdir / "issued.db")
+    signed = {
+        # serial 21: expired; 22: live; 23: expired, but 23 is also a live certificate of another CA
+        "expired": sign_cert(ca, subject, serial=21, path=workdir / "expired-cert.pub", **past),
+        "live": sign_cert(ca, subject, serial=22, path=workdir / "live-cert.pub"),
+        "expired_23": sign_cert(ca, subject, serial=23, path=workdir / "expired_23-cert.pub", **past),
+        "other_live_23": sign_cert(other_ca, subject, serial=23, path=workdir / "other_live_23-cert.pub"),
+        # serial 25 reissued by the same CA: one copy expired, one live
+        "reissued_old": sign_cert(ca, subject, serial=25, path=workdir / "reissued_old-cert.pub", **past),
+        "reissued_new": sign_cert(ca, subject, serial=25, path=workdir / "reissued_new-cert.pub"),
+    }
+    log = IssuanceLog(store)
+    log.record([(cert, "laptop") for cert in signed.values()])
+    log.close()
+    sign_cert(ca, subject, serial=30, path=workdir / "unknown-cert.pub", **past)  # not in the log, as the next
+    sign_cert(ca, subject, serial=40, key_id="gone@x", path=workdir / "key_id-cert.pub", **past)
+    path = str(workdir / "revoked.krl")
+    # ranges that the pruning must split: 20-26 under the CA, 21-23 under any CA
+    assert_ok(ansible_playbook.run([
+        krl_task("seed", path=path, ca_public_key=ca.pub_path, serials=["20-26", 30], key_ids=["gone@x"],
+                 public_keys=[plain.public_line]),
+        krl_task("seed_any_ca", path=path, serials=["21-23"]),
+    ]))
+    before = read(path)
+    names = list(signed) + ["unknown", "key_id"]
+    assert all(keygen_revoked(run_cmd, path, workdir / ("%s-cert.pub" % name)) for name in names)
+    play = ansible_playbook.run([
+        krl_task("check", path=path, store=store, prune_expired=True, check_mode=True),
+        krl_task("prune", path=path, store=store, prune_expired=True),
+        krl_task("again", path=path, store=store, prune_expired=True),
+        krl_task("revoke_expired", path=path, store=store, prune_expired=True, ca_public_key=ca.pub_path,
+                 serials=[21]),
+        krl_task("no_store", ignore_errors=True, path=path, prune_expired=True),
+    ])
+    assert play.returncode == 0, play.output
+    assert play.results["check"]["changed"] and play.results["check"]["pruned"] == 3
+    # under the CA: 21 and 23 (every certificate of that CA with it expired); under any CA: 21 only
+    assert play.results["prune"]["changed"] and play.results["prune"]["pruned"] == 3
+    assert play.results["prune"]["krl_version"] == play.results["prune"]["previous_version"] + 1
+    assert not play.results["again"]["changed"] and play.results["again"]["pruned"] == 0
+    assert not play.results["revoke_expired"]["changed"] and play.results["revoke_expired"]["added"] == []
+    assert "store: required with prune_expired" in play.results["no_store"]["msg"]
+    verdicts = dict((name, keygen_revoked(run_cmd, path, workdir / ("%s-cert.pub" % name))) for name in names)
+    assert verdicts == {"expired": False, "live": True, "expired_23": True, "other_live_23": True,
+                        "reissued_old": True, "reissued_new": True, "unknown": True, "key_id": True}
+    assert keygen_revoked(run_cmd, path, plain.pub_path)
+    assert before != read(path)
+
+
 BAD_INPUTS = [
     ("serial_zero", dict(serials=[0]), "serials: 0: serial 0 cannot be revoked"),
     ("range_reversed", dict(serials=["9-5"]), "serials: '9-5': range minimum is larger than its maximum"),

@@ -116,3 +116,28 @@ def test_anti_rollback():
     assert krl_request.plan_update(krl.Krl(version=10), request_of(), version=12).krl.version == 12
     with pytest.raises(FleetcaError, match="cannot be increased"):
         krl_request.plan_update(krl.Krl(version=UINT64_MAX), request_of(serials=[1]))
+
+
+def test_pruning_splits_ranges_per_section_and_skips_expired_requests(ca, subject):
+    ca_line = ca.public_key.to_line()
+    current = krl_request.plan_update(None, request_of(ca_public_key=ca_line, serials=["10-20"], key_ids=["k"]),
+                                      now=NOW).krl
+    krl_request.plan_update(current, request_of(serials=["10-12"]), now=NOW)
+    expired = krl_request.ExpiredSerials({ca.public_key.fingerprint: [12, 15, 16, 99]}, [11])
+    update = krl_request.plan_update(current, request_of(ca_public_key=ca_line, serials=[99, 30]), now=NOW,
+                                     expired=expired)
+    assert update.pruned == 4 and update.changed  # 12, 15, 16 of the CA; 11 of any CA
+    assert update.added == ["serial 30 of CA %s" % ca.public_key.fingerprint]  # 99 is expired: not added
+    section = update.krl.cert_section(ca.public_key.blob)
+    assert list(section.serials.ranges()) == [(10, 11), (13, 14), (17, 20), (30, 30)]
+    assert section.key_ids == {"k"}
+    assert list(update.krl.cert_section(b"").serials.ranges()) == [(10, 10), (12, 12)]
+    again = krl_request.plan_update(update.krl, request_of(), now=NOW, expired=expired)
+    assert not again.changed and again.pruned == 0
+
+
+def test_pruning_nothing_changes_nothing(ca):
+    current = krl_request.plan_update(None, request_of(ca_public_key=ca.public_key.to_line(), serials=[5]),
+                                      now=NOW).krl
+    update = krl_request.plan_update(current, request_of(), now=NOW, expired=krl_request.ExpiredSerials({}, []))
+    assert not update.changed and update.pruned == 0

@@ -7,7 +7,7 @@ from ansible_collections.fleetca.ssh.plugins.module_utils.revoke_request import 
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
 
 ACCEPTED = ("fleetca_ssh_revoke_hosts, fleetca_ssh_revoke_key_ids, fleetca_ssh_revoke_principals, "
-            "fleetca_ssh_revoke_public_keys, fleetca_ssh_revoke_serials, "
+            "fleetca_ssh_revoke_prune_expired, fleetca_ssh_revoke_public_keys, fleetca_ssh_revoke_serials, "
             "fleetca_ssh_revoke_sha256_fingerprints, fleetca_ssh_revoke_state")
 
 
@@ -27,7 +27,14 @@ def test_every_list_reaches_the_krl_arguments():
         "public_keys": ["ssh-ed25519 AAAA"],
         "sha256_fingerprints": ["SHA256:x"],
         "issued": [{"host": "web1"}, {"host": "web2"}, {"principal": "contractor"}],
+        "prune_expired": True,
     }
+
+
+@pytest.mark.parametrize("value, wanted", [(False, False), ("false", False), ("no", False), (True, True), ("yes", True)])
+def test_pruning_is_on_unless_turned_off(value, wanted):
+    request = revoke_request({"fleetca_ssh_revoke_serials": [1], "fleetca_ssh_revoke_prune_expired": value})
+    assert request["prune_expired"] is wanted
 
 
 def test_absent_un_revokes_the_same_entries():
@@ -51,6 +58,9 @@ def test_accepted_names_are_the_contracts():
      "fleetca_ssh_revoke_serials must be a list, not '42' (with -e, give JSON: "
      "-e '{\"fleetca_ssh_revoke_serials\": [...]}' or a vars file)"),
     ({"fleetca_ssh_revoke_hosts": "web1"}, "fleetca_ssh_revoke_hosts must be a list"),
+    ({"fleetca_ssh_revoke_prune_expired": "sometimes", "fleetca_ssh_revoke_serials": [1]},
+     "fleetca_ssh_revoke_prune_expired must be true or false, not 'sometimes'"),
+    ({"fleetca_ssh_revoke_prune_expired": True}, "nothing to revoke: "),
     ({"fleetca_ssh_revoke_state": "revoked", "fleetca_ssh_revoke_serials": [1]},
      "fleetca_ssh_revoke_state must be present or absent, not 'revoked'"),
 ])

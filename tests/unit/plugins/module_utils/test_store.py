@@ -141,3 +141,19 @@ def test_issued_selectors_revoke_by_serial_under_the_signing_ca(tmp_path):
         store.select_issued(log, [{"host": "nope"}])
     with pytest.raises(FleetcaError, match=r"issued\[0\]: give exactly one"):
         store.select_issued(log, [{"host": "web", "key_id": "web"}])
+
+
+def test_expired_serials_are_those_whose_every_certificate_has_ended(tmp_path):
+    ca, other_ca = (signers.KeySigner(signers.generate_private_key(key_type)) for key_type in ("ed25519", "ecdsa"))
+
+    def cert(signer, serial, valid_before):
+        req = certs.CertRequest(certs.USER_CERT, new_public_key(), ["a"], "a", NOW - 7200, valid_before)
+        return certs.sign_certificate(req, serial, signer), None
+
+    log = IssuanceLog(str(tmp_path / "issued.db"))
+    log.record([cert(ca, 1, NOW - 1), cert(ca, 2, NOW + 1), cert(ca, 3, NOW),  # NOW itself: sshd refuses
+                cert(ca, 4, NOW - 1), cert(ca, 4, NOW + 60),                   # reissued, one still valid
+                cert(other_ca, 1, NOW + 60), cert(ca, 2 ** 64 - 2, NOW - 1)])
+    by_ca, any_ca = log.expired_serials(NOW)
+    assert list(by_ca) == [ca.public_key.fingerprint] and sorted(by_ca[ca.public_key.fingerprint]) == [1, 3, 2 ** 64 - 2]
+    assert sorted(any_ca) == [3, 2 ** 64 - 2]  # serial 1 of other_ca is still valid
