@@ -20,6 +20,7 @@ import json
 import re
 
 from ansible_collections.fleetca.ssh.plugins.module_utils import sshd_trust
+from ansible_collections.fleetca.ssh.plugins.module_utils.sshd_config import effective_mismatches
 from ansible_collections.fleetca.ssh.plugins.module_utils.certs import parse_certificate
 
 HOST_KEY_TYPES = ("ed25519", "rsa", "ecdsa")
@@ -273,6 +274,33 @@ def sshd_config(probe, settings, certificates, user_ca_keys):
     for name, value in user_options.items():
         options.append({"name": name, "args": [SSHD_BOOLEANS.get(str(one), str(one)) for one in values_of(value)]})
     return {"options": options, "expected": expected}
+
+
+# --- what the probe answered ---------------------------------------------------------------
+
+# The `ssh -Q` queries the sshd options are built from.
+QUERIES = ("kex", "cipher", "mac", "host_key", "sig")
+
+
+def probe_problems(probe, host, config, config_differs, check_mode, dropin_dir, main_file):
+    """Why the role must stop before writing anything, from the probe: OpenSSH could not be
+    asked (a failed `ssh -Q`, `sshd -T` failing outside check mode), an option would be left
+    without a value, or - where the configuration will not change - the live `sshd -T` does not
+    show the role's values (a drop-in or main-file line added since overrides them; where it
+    will change, fleetca.ssh.sshd_config checks the new configuration itself)."""
+    if any(query not in probe["query"] for query in QUERIES) or (not probe["options"] and not check_mode):
+        return ["Could not ask the installed OpenSSH on %s what it supports: %s" % (host, "; ".join(probe["errors"]))]
+    empty = [option["name"] for option in config["options"] if "" in option["args"]]
+    if empty:
+        return ["%s: none of the preferred values is supported by the installed OpenSSH on %s (%s)."
+                % (", ".join(empty), host, probe.get("ssh_version") or "unknown")]
+    if config_differs:
+        return []
+    mismatches = effective_mismatches(probe["effective"] or [], config["expected"])
+    if mismatches:
+        return ["sshd -T on %s does not show %s: an earlier drop-in in %s or a line before the Include in %s "
+                "sets it first." % (host, "; ".join(mismatches), dropin_dir, main_file)]
+    return []
 
 
 # --- what differs from the probe -----------------------------------------------------------

@@ -7,7 +7,8 @@ check of the effective values.
 
 Used by the probe (sshd_probe.py, which runs on servers as a self-contained payload: so
 standard library only, Python 3.6+), by the module fleetca.ssh.sshd_config before it installs
-a configuration, and by the filter fleetca.ssh.sshd_effective_mismatches on the controller.
+a configuration, and on the controller by the server role (server_plan.probe_problems) and the filter
+fleetca.ssh.sshd_effective_mismatches.
 `include_layout` serves ssh_config too (`base_dir` ~/.ssh or /etc/ssh, `blocks` Host and Match).
 """
 

@@ -398,3 +398,44 @@ def test_probed_file_differs_reads_what_sshd_probe_reports(tmp_path):
     assert server_plan.probed_file_differs(dict(state, mode="0664"), b"a\n")
     assert server_plan.probed_file_differs(None, b"a\n")
     assert server_plan.probed_file_differs(sshd_probe.file_state(str(tmp_path)), b"")  # a directory
+
+
+# --- probe_problems ------------------------------------------------------------------------
+
+ANSWERED = {"query": dict((name, ["x"]) for name in server_plan.QUERIES), "options": ["loglevel"], "errors": [],
+            "ssh_version": "OpenSSH_9.2p1", "effective": ["loglevel VERBOSE", "permitrootlogin without-password"]}
+CONFIG = {"options": [{"name": "LogLevel", "args": ["VERBOSE"]}],
+          "expected": ["loglevel VERBOSE", "permitrootlogin without-password|prohibit-password"]}
+
+
+def probe_problems(probe=None, config=None, config_differs=False, check_mode=False):
+    return server_plan.probe_problems(ANSWERED if probe is None else probe, "web1", config or CONFIG,
+                                      config_differs, check_mode, "/etc/ssh/sshd_config.d", "/etc/ssh/sshd_config")
+
+
+def test_a_probe_that_answered_and_matches_has_no_problem():
+    assert probe_problems() == []
+
+
+def test_an_unanswered_query_or_a_failing_sshd_stops_the_role():
+    unanswered = dict(ANSWERED, query={"kex": ["x"]}, errors=["ssh -Q cipher: exit 255"])
+    assert probe_problems(unanswered) == [
+        "Could not ask the installed OpenSSH on web1 what it supports: ssh -Q cipher: exit 255"]
+    no_options = dict(ANSWERED, options=[], errors=["sshd -T: exit 1"])
+    assert probe_problems(no_options)[0].startswith("Could not ask the installed OpenSSH on web1")
+    assert probe_problems(no_options, check_mode=True) == []  # in check mode sshd may lack its privsep dir
+
+
+def test_an_option_left_without_a_value_is_named():
+    config = dict(CONFIG, options=[{"name": "Ciphers", "args": [""]}, {"name": "MACs", "args": [""]}])
+    assert probe_problems(config=config) == [
+        "Ciphers, MACs: none of the preferred values is supported by the installed OpenSSH on web1 (OpenSSH_9.2p1)."]
+
+
+def test_a_live_override_is_caught_only_where_the_config_stays():
+    overridden = dict(ANSWERED, effective=["loglevel INFO", "permitrootlogin yes"])
+    assert probe_problems(overridden) == [
+        "sshd -T on web1 does not show loglevel VERBOSE (sshd -T: loglevel INFO); "
+        "permitrootlogin without-password|prohibit-password (sshd -T: permitrootlogin yes): an earlier drop-in "
+        "in /etc/ssh/sshd_config.d or a line before the Include in /etc/ssh/sshd_config sets it first."]
+    assert probe_problems(overridden, config_differs=True) == []
