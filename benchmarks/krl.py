@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import subprocess
@@ -205,6 +206,107 @@ def bench_query(workdir, rng, serials, count):
             (description, "ssh-keygen", keygen_time, size, keygen_mem, True)]
 
 
+# --- through ansible-playbook: what a user's task costs ---------------------------------------
+
+# A module that takes the krl module's arguments and does nothing: what Ansible alone costs to
+# hand a task its arguments (templating, transfer, argument checks), the floor no module goes under.
+NOOP_MODULE = """
+from ansible.module_utils.basic import AnsibleModule
+ANY = dict(type="raw")
+module = AnsibleModule(argument_spec=dict(
+    path=dict(type="path", required=True), state=dict(type="str", default="present"),
+    ca_public_key=dict(type="str"), serials=dict(type="list", elements="raw", default=[]),
+    key_ids=dict(type="list", elements="str", default=[], no_log=False),
+    public_keys=dict(type="list", elements="str", default=[]),
+    sha256_fingerprints=dict(type="list", elements="str", default=[]), spec_file=dict(type="path"),
+    issued=dict(type="list", elements="dict", default=[]), store=dict(type="path"),
+    prune_expired=dict(type="bool", default=False), comment=dict(type="str"), krl_version=dict(type="int"),
+    lock_timeout=dict(type="int", default=120)), supports_check_mode=True, add_file_common_args=True)
+module.exit_json(changed=False)
+"""
+
+PROFILE_LINE = re.compile(r"^(.*?)\s+-{3,}\s+([0-9.]+)s$")
+
+
+def profile_of(output):
+    """Task name -> seconds, from ansible.posix.profile_tasks' summary."""
+    times = {}
+    for line in output.split("PLAY RECAP", 1)[-1].splitlines():
+        match = PROFILE_LINE.match(line.strip())
+        if match:
+            times[match.group(1).strip()] = float(match.group(2))
+    return times
+
+
+def bench_playbook(workdir, serials, ca_pub):
+    """100,000 serials through fleetca.ssh.krl in a playbook (as a list and as a spec file), the
+    same list handed to a no-op module, and one serial added to the 100,000-serial KRL; beside
+    ssh-keygen -k on the same spec."""
+    library = os.path.join(workdir, "library")
+    os.makedirs(library, exist_ok=True)
+    with open(os.path.join(library, "fleetca_noop_krl.py"), "w") as handle:
+        handle.write(NOOP_MODULE)
+    spec_path = os.path.join(workdir, "playbook.spec")
+    with open(spec_path, "w") as handle:
+        handle.write("".join("serial: %d\n" % s for s in serials))
+    with open(os.path.join(workdir, "serials.json"), "w") as handle:
+        json.dump({"serials": serials}, handle)
+    listed, from_spec = os.path.join(workdir, "listed.krl"), os.path.join(workdir, "spec.krl")
+    tasks = [
+        {"name": "warm up", "ansible.builtin.ping": {}},
+        {"name": "noop: 100k serials", "fleetca_noop_krl": {"path": listed, "ca_public_key": ca_pub,
+                                                            "serials": "{{ serials }}"}},
+        {"name": "krl: 100k serials", "fleetca.ssh.krl": {"path": listed, "ca_public_key": ca_pub,
+                                                          "serials": "{{ serials }}"}},
+        {"name": "krl: 100k serials, spec_file", "fleetca.ssh.krl": {"path": from_spec, "ca_public_key": ca_pub,
+                                                                      "spec_file": spec_path}},
+        {"name": "krl: +1 serial to the 100k KRL", "fleetca.ssh.krl": {"path": listed, "ca_public_key": ca_pub,
+                                                                         "serials": [10 ** 7 + 1]}},
+    ]
+    playbook = os.path.join(workdir, "krl-playbook.yml")
+    with open(playbook, "w") as handle:
+        json.dump([{"hosts": "localhost", "connection": "local", "gather_facts": False, "tasks": tasks}], handle)
+    env = dict(os.environ, ANSIBLE_LIBRARY=library, ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks",
+               PROFILE_TASKS_TASK_OUTPUT_LIMIT="all", ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0",
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="0", ANSIBLE_PYTHON_INTERPRETER=sys.executable)
+    env.setdefault("ANSIBLE_COLLECTIONS_PATH", os.environ.get("PYTHONPATH", ""))
+    ansible_playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+    done = subprocess.run([ansible_playbook, "-i", "localhost,", playbook, "-e", "@" + os.path.join(workdir, "serials.json")],
+                          capture_output=True, text=True, env=env, check=False)
+    if done.returncode != 0:
+        sys.exit("ansible-playbook failed:\n%s%s" % (done.stdout[-4000:], done.stderr[-2000:]))
+    times = profile_of(done.stdout)
+    keygen_time, dummy, keygen = run_tool(["ssh-keygen", "-q", "-k", "-z", "1", "-f",
+                                           os.path.join(workdir, "playbook.ssh-keygen.krl"), "-s", ca_pub, spec_path])
+    if keygen["returncode"] != 0:
+        sys.exit("ssh-keygen -k failed: %s" % keygen["stderr"])
+    if krl.parse_krl(open(listed, "rb").read()).cert_section(
+            keys.load_public_key_option("ca", ca_pub).blob).serials.count() != len(serials) + 1:
+        sys.exit("the playbook's KRL does not hold every serial")
+    own_share = times["krl: 100k serials"] - times["noop: 100k serials"]
+    return [
+        ("100k serials, task (list)", times["krl: 100k serials"]),
+        ("100k serials, no-op module, same list", times["noop: 100k serials"]),
+        ("100k serials, module's own share", own_share),
+        ("100k serials, task (spec_file)", times["krl: 100k serials, spec_file"]),
+        ("100k serials, ssh-keygen -k", keygen_time),
+        ("+1 serial to the 100k KRL, task", times["krl: +1 serial to the 100k KRL"]),
+    ]
+
+
+def playbook_verdicts(rows):
+    """Targets: own share and spec-file task <= 2x ssh-keygen -k; +1 serial < 1 s."""
+    seconds = dict(rows)
+    keygen = seconds["100k serials, ssh-keygen -k"]
+    notes = []
+    for name in ("100k serials, module's own share", "100k serials, task (spec_file)"):
+        if seconds[name] > 2 * keygen:
+            notes.append("FAIL time: %s: %.2f s > 2x ssh-keygen -k's %.2f s" % (name, seconds[name], keygen))
+    if seconds["+1 serial to the 100k KRL, task"] >= 1:
+        notes.append("FAIL time: +1 serial: %.2f s, target < 1 s" % seconds["+1 serial to the 100k KRL, task"])
+    return notes
+
+
 def print_table(rows):
     header = ("case", "tool", "time s", "size bytes", "peak MiB", "loads")
     print("%-38s %-10s %8s %11s %9s %6s" % header)
@@ -234,7 +336,7 @@ def verdicts(rows):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", nargs="*", help="build cases to run (default: all)")
+    parser.add_argument("--cases", nargs="*", help="cases to run (default: all; `query`, `playbook` included)")
     parser.add_argument("--query-certs", type=int, default=10000)
     parser.add_argument("--keep", help="keep the files in this directory")
     options = parser.parse_args()
@@ -258,11 +360,20 @@ def main():
         if options.query_certs and (not options.cases or "query" in options.cases):
             print("running query ...", file=sys.stderr)
             rows += bench_query(workdir, rng, cases["serials-100k"][1]["serials"], options.query_certs)
+        playbook_rows = []
+        if not options.cases or "playbook" in options.cases:
+            print("running playbook ...", file=sys.stderr)
+            playbook_rows = bench_playbook(workdir, cases["serials-100k"][1]["serials"], ca_pub)
     finally:
         if not options.keep:
             shutil.rmtree(workdir, ignore_errors=True)
     print_table(rows)
     notes = verdicts(rows)
+    if playbook_rows:
+        print("\n%-42s %8s" % ("through ansible-playbook (profile_tasks)", "time s"))
+        for name, seconds in playbook_rows:
+            print("%-42s %8.2f" % (name, seconds))
+        notes += playbook_verdicts(playbook_rows)
     for note in notes:
         print(note)
     return 1 if any(n.startswith("FAIL") for n in notes) else 0

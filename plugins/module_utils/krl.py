@@ -354,6 +354,13 @@ class Krl:
             if self.key_revocation(key) is None:
                 self.sha256s.add(key.sha256)
                 added.append("sha256 fingerprint %s (%s key)" % (key.fingerprint, key.key_type))
+        for key in _sorted_keys(request.explicit_keys.values()):
+            if key.blob not in self.keys:
+                self.keys.add(key.blob)
+                added.append("key %s (%s key)" % (key.fingerprint, key.key_type))
+        for digest in sorted(request.sha1s - self.sha1s):
+            self.sha1s.add(digest)
+            added.append("sha1 fingerprint %s" % sha1_fingerprint_text(digest))
         for digest in sorted(request.sha256s - self.sha256s):
             self.sha256s.add(digest)
             added.append("sha256 fingerprint %s" % sha256_fingerprint_text(digest))
@@ -376,6 +383,13 @@ class Krl:
                     removed.append('key id "%s" of %s' % (printable(key_id), ca_label(ca_blob)))
         for key in _sorted_keys(request.keys.values()):
             removed.extend(self._unrevoke_key(key))
+        for key in _sorted_keys(request.explicit_keys.values()):
+            if key.blob in self.keys:
+                self.keys.discard(key.blob)
+                removed.append("key %s (%s key)" % (key.fingerprint, key.key_type))
+        for digest in sorted(request.sha1s & self.sha1s):
+            self.sha1s.discard(digest)
+            removed.append("sha1 fingerprint %s" % sha1_fingerprint_text(digest))
         for digest in sorted(request.sha256s & self.sha256s):
             self.sha256s.discard(digest)
             removed.append("sha256 fingerprint %s" % sha256_fingerprint_text(digest))
@@ -757,7 +771,8 @@ def parse_krl(data):
 # --- files ----------------------------------------------------------------
 
 def load_krl_file(path):
-    """(Krl, SHA-256 hex digest of the file) at `path`, or None when there is no file.
+    """(Krl, SHA-256 hex digest of the file, the file's bytes) at `path`, or None when there is
+    no file.
 
     The digest names the exact bytes, so that a copy can be proved identical to the master."""
     if os.path.isdir(path):
@@ -766,7 +781,7 @@ def load_krl_file(path):
     if data is None:
         return None
     try:
-        return parse_krl(data), hashlib.sha256(data).hexdigest()
+        return parse_krl(data), hashlib.sha256(data).hexdigest(), data
     except WireError as exc:
         raise FleetcaError("path: %s is not a valid KRL: %s" % (path, exc))
 

@@ -30,7 +30,9 @@ class Revocations:
     def __init__(self):
         self._serial_pairs = {}  # CA blob -> [(lo, hi)], merged by `serials`
         self.key_ids = {}        # CA blob -> set of key ids
-        self.keys = {}           # plain key blob -> PublicKey
+        self.keys = {}           # plain key blob -> PublicKey, revoked by SHA256 hash
+        self.explicit_keys = {}  # plain key blob -> PublicKey, revoked as the key itself
+        self.sha1s = set()
         self.sha256s = set()
 
     @property
@@ -117,15 +119,82 @@ def load_ca_option(field, value):
     return load_public_key_option(field, value).blob
 
 
+# --- revocation spec files, as `ssh-keygen -k` reads them -------------------------------------
+
+def _spec_number(where, text):
+    """An unsigned number as strtoull(3) with base 0 reads it (0x.. hex, 0.. octal), whole."""
+    try:
+        if text[:2] in ("0x", "0X"):
+            return int(text[2:], 16)
+        if len(text) > 1 and text[0] == "0":
+            return int(text[1:], 8)
+        if text.isdigit():
+            return int(text)
+    except ValueError:
+        pass
+    raise FleetcaError("%s: invalid serial %r" % (where, text))
+
+
+def _spec_serials(where, text):
+    """`N` or `A-B` with A < B, as ssh-keygen -k takes them (it refuses `5-5` and serial 0)."""
+    low_text, dash, high_text = text.partition("-")
+    lo = _spec_number(where, low_text)
+    hi = _spec_number(where, high_text.lstrip(" \t")) if dash else lo
+    if dash and hi <= lo:
+        raise FleetcaError("%s: invalid serial range %r (ssh-keygen -k needs A < B)" % (where, text))
+    if lo < 1:
+        raise FleetcaError("%s: serial 0 cannot be revoked (sshd never matches serial 0 by serial; "
+                           "revoke such a certificate by id:)" % where)
+    if hi > UINT64_MAX:
+        raise FleetcaError("%s: serial %r is larger than 2^64-1" % (where, text))
+    return lo, hi
+
+
+def _plain(key):
+    return key if isinstance(key, PublicKey) else key.public_key
+
+
+def add_spec(request, field, text, ca_blob):
+    """Add the revocations of a `ssh-keygen -k` spec (`serial: N`, `serial: A-B`, `id: KEYID`,
+    `key: LINE` (the key itself), `sha1: LINE`, `sha256: LINE` (its hash), `hash: SHA256:FP`,
+    or a bare key or certificate line; `#` starts a comment) to `request`. Serials and key ids
+    are of `ca_blob` (b"": any CA, as `ssh-keygen -k -s none`). Errors name `field` and the line."""
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip(" \t\r")
+        if not line:
+            continue
+        where = "%s line %d" % (field, number)
+        kind, colon, rest = line.partition(":")
+        kind, rest = kind.lower(), rest.lstrip(" \t")
+        if colon and kind == "serial":
+            request.add_serials(ca_blob, *_spec_serials(where, rest))
+        elif colon and kind == "id":
+            request.add_key_id(ca_blob, check_key_id_option(where, rest))
+        elif colon and kind == "hash":
+            request.sha256s.add(parse_sha256_fingerprint(where, rest))
+        elif colon and kind == "key":
+            key = _plain(parse_key_or_certificate(where, rest))
+            request.explicit_keys[key.blob] = key
+        elif colon and kind == "sha1":
+            request.sha1s.add(_plain(parse_key_or_certificate(where, rest)).sha1)
+        elif colon and kind == "sha256":
+            request.sha256s.add(_plain(parse_key_or_certificate(where, rest)).sha256)
+        else:
+            request.add_key_or_certificate(parse_key_or_certificate(where, line))
+
+
 def _record_ca_blob(record, index):
     return load_public_key_option("issued[%d] (issuance log CA key)" % index, record.ca_public_key).blob
 
 
 def build_revocations(ca_public_key=None, serials=None, key_ids=None, public_keys=None,
-                      sha256_fingerprints=None, issued_records=None):
-    """Validate the module's options into a Revocations; FleetcaError names the field."""
+                      sha256_fingerprints=None, issued_records=None, spec=None):
+    """Validate the module's options into a Revocations; FleetcaError names the field.
+    `spec` is the text of a spec file (see add_spec), named `spec_file` in errors."""
     ca_blob = load_ca_option("ca_public_key", ca_public_key)
     request = Revocations()
+    if spec:
+        add_spec(request, "spec_file", spec, ca_blob)
     for value in serials or ():
         request.add_serials(ca_blob, *parse_serial_option("serials", value))
     for value in key_ids or ():

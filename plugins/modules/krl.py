@@ -101,6 +101,20 @@ options:
     type: list
     elements: str
     default: []
+  spec_file:
+    description:
+      - "A revocation spec file on the managed host, in the format C(ssh-keygen -k) reads (C(serial:
+        N), C(serial: A-B), C(id: KEYID), C(key: LINE) for the key itself, C(sha1: LINE) and
+        C(sha256: LINE) for its hash, C(hash: SHA256:FINGERPRINT), or a bare key or certificate
+        line, taken as in O(public_keys); C(#) starts a comment), so that a CI job that already
+        keeps one needs no conversion. A bare plain key is revoked by its SHA256 hash, where some
+        C(ssh-keygen) versions store the key itself; sshd refuses it either way. Its entries are
+        added to (or, with O(state=absent), removed from) the KRL together with the other options."
+      - "Serials and key ids are those of O(ca_public_key), or of any CA when it is omitted (as
+        C(ssh-keygen -k -s none)). As with C(ssh-keygen -k), C(serial: 0) and a range C(A-B) without
+        A < B are errors, and numbers may be written C(0x...) (hex) or C(0...) (octal)."
+      - "An error names the file's line; nothing is written."
+    type: path
   issued:
     description:
       - Certificates to revoke by what the issuance log O(store) recorded when they were signed
@@ -194,6 +208,12 @@ EXAMPLES = r"""
     serials: [1500]
     state: absent
 
+- name: Revoke what the CI's ssh-keygen spec file lists
+  fleetca.ssh.krl:
+    path: /etc/ssh/fleetca/revoked.krl
+    ca_public_key: /etc/ssh/fleetca/user_ca.pub
+    spec_file: /srv/ci/revocations.spec
+
 - name: Revoke a serial and drop the serials of certificates that have expired since
   fleetca.ssh.krl:
     path: /etc/ssh/fleetca/revoked.krl
@@ -226,13 +246,18 @@ previous_version:
   type: int
   sample: 6
 added:
-  description: The entries this run revoked (with O(state=present)).
+  description:
+    - The entries this run revoked (with O(state=present)).
+    - At most 100 are listed; a last item C(... and N more) counts the others, so that a large
+      revocation set does not make a large result.
   returned: always
   type: list
   elements: str
   sample: ["serial 42 of CA SHA256:3V0jHuBkGzKK9hQ0fPLqnuW7DgS+Xo/d3ID5nZ9grRE", "serials 1000-1999 of any CA"]
 removed:
-  description: The entries this run un-revoked (with O(state=absent)).
+  description:
+    - The entries this run un-revoked (with O(state=absent)).
+    - At most 100 are listed, as for RV(added).
   returned: always
   type: list
   elements: str
@@ -263,6 +288,22 @@ from ansible_collections.fleetca.ssh.plugins.module_utils.store import IssuanceL
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
 
 SELECTORS = ("key_id", "principal", "host")
+
+
+def read_spec(path):
+    """The text of the spec file at `path` (None when not given)."""
+    if not path:
+        return None
+    try:
+        data = files.read_if_exists(path)
+    except FleetcaError as exc:
+        raise FleetcaError("spec_file: %s" % exc)
+    if data is None:
+        raise FleetcaError("spec_file: %s does not exist" % path)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FleetcaError("spec_file: %s is not UTF-8 text (byte %d)" % (path, exc.start))
 
 
 def open_store(params):
@@ -297,12 +338,22 @@ def read_store(params):
 NEW_FILE_MODE = 0o644
 
 
+# How many entries `added` and `removed` (and the diff) list: the rest is counted.
+LISTED_ENTRIES = 100
+
+
+def listed(entries):
+    if len(entries) <= LISTED_ENTRIES:
+        return entries
+    return entries[:LISTED_ENTRIES] + ["... and %d more" % (len(entries) - LISTED_ENTRIES)]
+
+
 def diff_of(update, path):
     before = "no file" if update.old_version is None else "version %d" % update.old_version
     pruned = ["%d serials of expired certificates (prune_expired)" % update.pruned] if update.pruned else []
     return {
-        "before": "".join("%s\n" % entry for entry in update.removed + pruned),
-        "after": "".join("%s\n" % entry for entry in update.added),
+        "before": "".join("%s\n" % entry for entry in listed(update.removed) + pruned),
+        "after": "".join("%s\n" % entry for entry in listed(update.added)),
         "before_header": "%s (%s)" % (path, before),
         "after_header": "%s (version %d)" % (path, update.krl.version),
     }
@@ -314,7 +365,7 @@ def update_file(module, path, request, expired):
 
     def plan():
         loaded = load_krl_file(path)
-        current, digest = loaded if loaded else (None, None)
+        current, digest, dummy = loaded if loaded else (None, None, None)
         update = plan_update(current, request, params["state"], params["comment"], params["krl_version"],
                              expired=expired)
         data = update.krl.to_bytes() if update.changed else None
@@ -338,6 +389,7 @@ def main():
             key_ids=dict(type="list", elements="str", default=[], no_log=False),
             public_keys=dict(type="list", elements="str", default=[]),
             sha256_fingerprints=dict(type="list", elements="str", default=[]),
+            spec_file=dict(type="path"),
             issued=dict(type="list", elements="dict", default=[],
                         options=dict((name, dict(type="str")) for name in SELECTORS),
                         mutually_exclusive=[SELECTORS], required_one_of=[SELECTORS]),
@@ -356,7 +408,8 @@ def main():
         files.check_writable_path("path", path)
         records, expired = read_store(params)
         request = build_revocations(params["ca_public_key"], params["serials"], params["key_ids"],
-                                    params["public_keys"], params["sha256_fingerprints"], records)
+                                    params["public_keys"], params["sha256_fingerprints"], records,
+                                    read_spec(params["spec_file"]))
         update, digest = update_file(module, path, request, expired)
     except FleetcaError as exc:
         module.fail_json(msg=str(exc))
@@ -364,7 +417,7 @@ def main():
     if os.path.exists(path):
         changed = files.apply_file_options(module, path, changed)
     result = dict(changed=changed, krl_version=update.krl.version, sha256=digest,
-                  previous_version=update.old_version, added=update.added, removed=update.removed,
+                  previous_version=update.old_version, added=listed(update.added), removed=listed(update.removed),
                   pruned=update.pruned, entries=update.krl.entry_count())
     if module._diff:
         result["diff"] = diff_of(update, path)

@@ -39,6 +39,21 @@ options:
     type: list
     elements: str
     default: []
+  entries:
+    description:
+      - Return the revoked entries (RV(certificates), RV(keys), RV(sha1_fingerprints),
+        RV(sha256_fingerprints)). V(false) returns the header, the digest and the verdicts on
+        O(keys) only, which keeps the result small for a KRL of many serials (a rollout reads
+        the KRL of every server).
+    type: bool
+    default: true
+  content:
+    description:
+      - Also return the file's bytes, base64-encoded, as RV(content) (as M(ansible.builtin.slurp)
+        does), read in the same read as the digest and the verdicts, so that the three describe
+        the same file even while another run replaces it.
+    type: bool
+    default: false
 seealso:
   - module: fleetca.ssh.krl
 """
@@ -67,6 +82,11 @@ krl_version:
   returned: always
   type: int
   sample: 7
+content:
+  description: The file's bytes, base64-encoded.
+  returned: when O(content=true)
+  type: str
+  sample: U1NIS1JMCgAAAAEAAAAAAAAAAQ==
 sha256:
   description:
     - SHA-256 of the file's bytes, in hex, as C(sha256sum) prints it.
@@ -92,7 +112,7 @@ comment:
   sample: fleetca.ssh
 certificates:
   description: Certificate sections, one per CA (or for any CA), in file order.
-  returned: always
+  returned: unless O(entries=false)
   type: list
   elements: dict
   contains:
@@ -130,17 +150,17 @@ certificates:
       extensions: []
 keys:
   description: Explicitly revoked plain keys, as key lines.
-  returned: always
+  returned: unless O(entries=false)
   type: list
   elements: str
 sha1_fingerprints:
   description: Revoked SHA1 fingerprints (C(SHA1:...)).
-  returned: always
+  returned: unless O(entries=false)
   type: list
   elements: str
 sha256_fingerprints:
   description: Revoked SHA256 fingerprints (C(SHA256:...)).
-  returned: always
+  returned: unless O(entries=false)
   type: list
   elements: str
 extensions:
@@ -169,10 +189,15 @@ results:
       reason: serial 1500 (range 1000-1999) of CA SHA256:3V0jHuBkGzKK9hQ0fPLqnuW7DgS+Xo/d3ID5nZ9grRE
 """
 
+import base64
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fleetca.ssh.plugins.module_utils.certs import format_time, parse_key_or_certificate
 from ansible_collections.fleetca.ssh.plugins.module_utils.krl import describe_krl, load_krl_file
+
+# The revoked entries, left out with entries=false.
+ENTRY_FIELDS = ("certificates", "keys", "sha1_fingerprints", "sha256_fingerprints")
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
 
 
@@ -181,6 +206,8 @@ def main():
         argument_spec=dict(
             path=dict(type="path", required=True),
             keys=dict(type="list", elements="str", default=[], no_log=False),
+            entries=dict(type="bool", default=True),
+            content=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -191,10 +218,15 @@ def main():
         loaded = load_krl_file(path)
         if loaded is None:
             raise FleetcaError("path: %s does not exist" % path)
-        krl, digest = loaded
+        krl, digest, data = loaded
     except FleetcaError as exc:
         module.fail_json(msg=str(exc))
     result = describe_krl(krl)
+    if not module.params["entries"]:
+        for name in ENTRY_FIELDS:
+            del result[name]
+    if module.params["content"]:
+        result["content"] = base64.b64encode(data).decode("ascii")
     result["generated"] = format_time(krl.generated)
     result["sha256"] = digest
     result["results"] = []

@@ -294,6 +294,77 @@ def test_prune_expired_drops_only_what_the_log_proves_expired(ansible_playbook, 
     assert before != read(path)
 
 
+def keygen_dump(run_cmd, krl_path):
+    """`ssh-keygen -Q -l` of a KRL without its header (version and generation time)."""
+    lines = run_cmd(["ssh-keygen", "-Q", "-l", "-f", str(krl_path)]).stdout.splitlines()
+    return [line for line in lines if not line.startswith(("# KRL version", "# Generated at"))]
+
+
+def test_a_spec_file_revokes_what_ssh_keygen_k_revokes_for_it(ansible_playbook, workdir, ca, make_key, subject,
+                                                                sign_cert, run_cmd):
+    explicit, hashed_sha1, hashed_sha256, bare, by_fingerprint = (
+        make_key("krl-spec-" + name) for name in ("explicit", "sha1", "sha256", "bare", "fingerprint"))
+    cert = sign_cert(ca, subject, serial=77, path=workdir / "bare-cert.pub")
+    spec = workdir / "revocations.spec"
+    spec.write_text("\n".join([
+        "# revocations kept by CI", "", "serial: 5", "  serial: 10-20   # a range", "SERIAL: 0x30",
+        "serial: 0100-0110", "id: lost-laptop", "key: " + explicit.public_line, "sha1: " + hashed_sha1.public_line,
+        "sha256: " + hashed_sha256.public_line, "hash: " + fingerprint_of(run_cmd, by_fingerprint.pub_path),
+        cert.to_line(), ""]))
+    keygen_krl = workdir / "keygen.krl"
+    run_cmd(["ssh-keygen", "-k", "-f", keygen_krl, "-s", ca.pub_path, spec])
+    path = str(workdir / "revoked.krl")
+    play = ansible_playbook.run([krl_task("spec", path=path, ca_public_key=ca.pub_path, spec_file=str(spec))])
+    assert_ok(play)
+    ours, theirs = keygen_dump(run_cmd, path), keygen_dump(run_cmd, keygen_krl)
+    assert ours == theirs, "\n".join(["ours:"] + ours + ["ssh-keygen:"] + theirs)
+    # A bare plain key line: revoked by its SHA256 hash (as public_keys); some ssh-keygen versions
+    # store the key itself. sshd refuses it either way.
+    with open(str(spec), "a") as handle:
+        handle.write(bare.public_line + "\n")
+    play = ansible_playbook.run([
+        krl_task("spec", path=path, ca_public_key=ca.pub_path, spec_file=str(spec)),
+        krl_task("again", path=path, ca_public_key=ca.pub_path, spec_file=str(spec)),
+    ])
+    assert_ok(play)
+    assert play.results["spec"]["added"] == ["sha256 fingerprint %s (ssh-ed25519 key)" % fingerprint_of(run_cmd, bare.pub_path)]
+    assert not play.results["again"]["changed"]
+    for revoked in (explicit.pub_path, hashed_sha1.pub_path, hashed_sha256.pub_path, bare.pub_path,
+                    by_fingerprint.pub_path, str(workdir / "bare-cert.pub")):
+        assert keygen_revoked(run_cmd, path, revoked), revoked
+    assert not keygen_revoked(run_cmd, path, subject.pub_path)
+
+
+def fingerprint_of(run_cmd, pub_path):
+    return run_cmd(["ssh-keygen", "-l", "-E", "sha256", "-f", pub_path]).stdout.split()[1]
+
+
+BAD_SPECS = [
+    ("serial: 0\n", "spec_file line 1: serial 0 cannot be revoked"),
+    ("serial: 1\nserial: 5-5\n", "spec_file line 2: invalid serial range '5-5'"),
+    ("serial: 5 - 9\n", "spec_file line 1: invalid serial '5 '"),
+    ("serial: twelve\n", "spec_file line 1: invalid serial 'twelve'"),
+    ("\n\nkey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA==\n", "spec_file line 3"),
+    ("hash: MD5:00:11\n", "spec_file line 1: 'MD5:00:11' is not a SHA256 fingerprint"),
+]
+
+
+@pytest.mark.parametrize("text, message", BAD_SPECS)
+def test_a_bad_spec_line_is_named_and_nothing_is_written(ansible_playbook, workdir, ca, run_cmd, text, message):
+    spec = workdir / "bad.spec"
+    spec.write_text(text)
+    keygen = run_cmd(["ssh-keygen", "-k", "-f", workdir / "keygen.krl", "-s", ca.pub_path, spec], check=False)
+    assert keygen.returncode != 0, "ssh-keygen -k accepts %r" % text  # we refuse what it refuses
+    path = workdir / "revoked.krl"
+    play = ansible_playbook.run([krl_task("bad", ignore_errors=True, path=str(path), ca_public_key=ca.pub_path,
+                                          spec_file=str(spec)),
+                                 krl_task("missing", ignore_errors=True, path=str(path),
+                                          spec_file=str(workdir / "none.spec"))])
+    assert message in play.results["bad"]["msg"], play.results["bad"]
+    assert "spec_file: %s does not exist" % (workdir / "none.spec") in play.results["missing"]["msg"]
+    assert not path.exists() and not os.path.exists(str(path) + ".lock")
+
+
 BAD_INPUTS = [
     ("serial_zero", dict(serials=[0]), "serials: 0: serial 0 cannot be revoked"),
     ("range_reversed", dict(serials=["9-5"]), "serials: '9-5': range minimum is larger than its maximum"),
@@ -436,3 +507,14 @@ def test_a_killed_holder_frees_the_lock_and_a_long_wait_is_reported(ansible_play
     assert any(warning.startswith("waited ") and "for the lock %s.lock" % path in warning
                for warning in result["warnings"]), result
     assert krl.parse_krl(read(path)).version == 1
+
+
+def test_a_large_revocation_lists_100_entries_and_counts_the_rest(ansible_playbook, workdir, run_cmd):
+    path = str(workdir / "revoked.krl")
+    play = ansible_playbook.run([krl_task("many", path=path, serials=list(range(1, 300, 2)))], diff=True)
+    assert_ok(play)
+    added = play.results["many"]["added"]
+    assert len(added) == 101 and added[:2] == ["serial 1 of any CA", "serial 3 of any CA"]
+    assert added[-1] == "... and 50 more"
+    assert play.results["many"]["entries"] == 150
+    assert "serial: 299\n" in run_cmd(["ssh-keygen", "-Q", "-l", "-f", path]).stdout

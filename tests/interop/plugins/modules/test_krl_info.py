@@ -3,6 +3,7 @@
 entries by section, and for each queried key the verdict `ssh-keygen -Q` gives and the entry
 that revokes it; bad input fails naming the field."""
 
+import base64
 import re
 import time
 
@@ -117,6 +118,23 @@ def test_the_header_and_sections_are_what_ssh_keygen_wrote(info, world, run_cmd)
     revoked_key = world["keypairs"]["revoked-key"].public_line
     assert result["keys"] == [" ".join(revoked_key.split()[:2])]
     assert result["sha1_fingerprints"] == []
+
+
+def test_without_entries_and_with_content_it_returns_the_file_and_the_verdicts(ansible_runner, tmp_path_factory,
+                                                                              world, info):
+    verdicts, full = info
+    with open(world["queries"]["serial 10"]) as handle:
+        line = handle.read().strip()
+    run = ansible_runner(tmp_path_factory.mktemp("krl-info-content")).run(
+        [info_task("info", path=world["krl"], keys=[line], entries=False, content=True)])
+    result = run.results["info"]
+    assert not result.get("failed"), run.output
+    assert not set(result) & {"certificates", "keys", "sha1_fingerprints", "sha256_fingerprints"}, result
+    assert (result["krl_version"], result["sha256"]) == (full["krl_version"], full["sha256"])
+    assert result["results"] == [verdicts["serial 10"]]
+    with open(world["krl"], "rb") as handle:
+        assert base64.b64decode(result["content"]) == handle.read()
+    assert "content" not in full
 
 
 @pytest.fixture(scope="module")

@@ -141,3 +141,25 @@ def test_pruning_nothing_changes_nothing(ca):
                                       now=NOW).krl
     update = krl_request.plan_update(current, request_of(), now=NOW, expired=krl_request.ExpiredSerials({}, []))
     assert not update.changed and update.pruned == 0
+
+
+def test_a_spec_reads_numbers_as_strtoull_and_comments_as_ssh_keygen(ca):
+    request = krl_request.Revocations()
+    krl_request.add_spec(request, "spec_file", "# head\n\n  serial: 0x10 # hex\nserial: 010\nSerial: 7-0x9\n"
+                         "id: gone@x   \n", ca.public_key.blob)
+    assert list(request.serials[ca.public_key.blob].ranges()) == [(7, 9), (16, 16)]  # 010 is 8, in 7-9
+    assert request.key_ids == {ca.public_key.blob: {"gone@x"}}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("serial: 0\n", "spec_file line 1: serial 0 cannot be revoked"),
+    ("serial: 9-3\n", "spec_file line 1: invalid serial range '9-3'"),
+    ("\nserial: 08\n", "spec_file line 2: invalid serial '08'"),
+    ("serial: 18446744073709551616\n", "spec_file line 1: serial '18446744073709551616' is larger than 2^64-1"),
+    ("id:\n", "spec_file line 1: '' is not a key id"),
+    ("not a key\n", "spec_file line 1"),
+])
+def test_a_bad_spec_line_is_named(ca, text, message):
+    with pytest.raises(FleetcaError) as error:
+        krl_request.add_spec(krl_request.Revocations(), "spec_file", text, ca.public_key.blob)
+    assert str(error.value).startswith(message), str(error.value)
