@@ -27,10 +27,7 @@ author:
   - fleetca.ssh contributors (@fleetca)
 extends_documentation_fragment:
   - fleetca.ssh.info_module
-attributes:
-  action:
-    support: full
-    description: An action plugin runs the check on the target in one round trip.
+  - fleetca.ssh.payload_action
 options:
   libraries:
     description: Import names of the libraries to look for.

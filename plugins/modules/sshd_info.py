@@ -30,10 +30,7 @@ author:
   - fleetca.ssh contributors (@fleetca)
 extends_documentation_fragment:
   - fleetca.ssh.info_module
-attributes:
-  action:
-    support: full
-    description: An action plugin runs the probe on the target in one round trip.
+  - fleetca.ssh.payload_action
 options:
   host_key_types:
     description: Host key types to report (C(ed25519), C(rsa), C(ecdsa)).
