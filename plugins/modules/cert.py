@@ -21,11 +21,13 @@ description:
     when it was signed by this CA over this key with the same type, principals, key id,
     critical options and extensions, is still valid, and is not inside O(renew_before).
   - Sign one certificate with the top-level options, or many in one call with O(requests)
-    (one CA key load and one issuance-log transaction for the whole batch).
+    (one CA key load and one issuance-log transaction for the whole batch), the top-level
+    per-certificate options being every request's default.
 author:
   - fleetca.ssh contributors (@fleetca)
 extends_documentation_fragment:
   - fleetca.ssh.ca_signer
+  - fleetca.ssh.cert_request
   - ansible.builtin.files
 attributes:
   check_mode:
@@ -40,115 +42,6 @@ options:
       - Path of the issuance log (SQLite) on the CA host.
       - Defaults to C(issued.db) beside O(ca_key) (or beside O(ca_public_key) when that is a path).
     type: path
-  requests:
-    description:
-      - Sign several certificates in one call. Each element takes the per-certificate options
-        of this module (O(type), O(public_key), O(public_key_path), O(path),
-        O(current_certificate), O(principals), O(key_id), O(serial), O(valid_from), O(valid_to),
-        O(valid_for), O(renew_before), O(critical_options), O(extensions),
-        O(allow_any_principal), O(allow_unknown_critical_options), O(requester), O(comment)).
-      - Mutually exclusive with those options at the top level.
-      - The file options (O(owner), O(group), O(mode), ...) apply to the O(path) of every element.
-    type: list
-    elements: dict
-  type:
-    description:
-      - Certificate type. Required unless O(requests) is used.
-    type: str
-    choices: [host, user]
-  public_key:
-    description:
-      - The public key to certify, as an OpenSSH key line.
-    type: str
-  public_key_path:
-    description:
-      - Path of the public key to certify, on the CA host.
-    type: path
-  path:
-    description:
-      - Where to write the certificate. A new file gets mode C(0644) unless O(mode) says
-        otherwise; a re-signed certificate keeps the owner, group, mode and SELinux context of
-        the file it replaces unless O(owner), O(group), O(mode) or the SELinux options say
-        otherwise (as M(ansible.builtin.copy) does). O(unsafe_writes) is honoured.
-      - Without it the certificate is only returned, and every run signs anew unless
-        O(current_certificate) is given.
-      - The directory must exist.
-    type: path
-  current_certificate:
-    description:
-      - The certificate line currently installed elsewhere (for example slurped from a server),
-        to decide idempotently whether to re-sign without a local O(path).
-    type: str
-  principals:
-    description:
-      - User names or host names the certificate is valid for. Must not contain commas or newlines.
-      - Required for user certificates unless O(allow_any_principal=true).
-    type: list
-    elements: str
-    default: []
-  allow_any_principal:
-    description:
-      - Sign a user certificate with no principals (valid for any principal). OpenSSH 10.3 and
-        later match no principal with such a certificate; prefer explicit principals.
-    type: bool
-    default: false
-  key_id:
-    description:
-      - Key identifier, logged by sshd at every login (with C(LogLevel VERBOSE)).
-      - Defaults to the first principal, or the key's SHA256 fingerprint when there is none.
-    type: str
-  serial:
-    description:
-      - Serial number (1 to 2^64-1). Defaults to the next serial from O(store).
-    type: int
-  valid_from:
-    description:
-      - Start of validity, in C(ssh-keygen -V) vocabulary or ISO 8601 UTC
-        (C(-5m), C(always), C(20260101), C(2026-01-01T00:00:00Z), epoch seconds).
-      - Defaults to five minutes ago, to absorb clock skew between hosts.
-    type: str
-  valid_to:
-    description:
-      - End of validity (C(+52w), C(forever), C(20270101), ISO 8601, epoch seconds).
-      - Mutually exclusive with O(valid_for); one of the two is required.
-    type: str
-  valid_for:
-    description:
-      - Validity measured from now, for example C(+52w), C(+8h), C(forever).
-    type: str
-  renew_before:
-    description:
-      - Re-sign when less than this is left of the existing certificate (C(4w), C(+1d), seconds).
-      - No default - without it a certificate is kept until it expires.
-    type: str
-  critical_options:
-    description:
-      - Critical options of a user certificate, name -> value (C("") for none), for example
-        C(force-command), C(source-address), C(verify-required).
-      - Unknown names are refused (sshd rejects such certificates) unless
-        O(allow_unknown_critical_options=true).
-    type: dict
-    default: {}
-  allow_unknown_critical_options:
-    description:
-      - Accept critical option names that OpenSSH does not know.
-    type: bool
-    default: false
-  extensions:
-    description:
-      - Extensions of a user certificate, name -> value (C("") for none).
-      - Defaults to what C(ssh-keygen) grants (X11, agent and port forwarding, pty, user rc);
-        host certificates carry none.
-    type: dict
-  requester:
-    description:
-      - Who asked for the certificate (the server role passes the inventory host name);
-        recorded in the issuance log so that revocation can select certificates by host.
-    type: str
-  comment:
-    description:
-      - Comment at the end of the certificate line. Defaults to the public key's comment.
-    type: str
 seealso:
   - module: fleetca.ssh.cert_info
   - module: fleetca.ssh.ca_key
@@ -249,44 +142,39 @@ certificates:
       type: str
 """
 
-import copy
 import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.common.validation import (
-    check_type_bool,
-    check_type_dict,
-    check_type_int,
-    check_type_list,
-    check_type_path,
-    check_type_str,
-)
 
-from ansible_collections.fleetca.ssh.plugins.module_utils import certs, files, keys, signers
+from ansible_collections.fleetca.ssh.plugins.module_utils import cert_requests, certs, files, keys, signers
 from ansible_collections.fleetca.ssh.plugins.module_utils.store import IssuanceLog
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
 
+# The options of one certificate: at the top level (every request's default) and in each of
+# `requests`. No defaults here, so that "not given" stays visible to the merge
+# (cert_requests.BUILT_IN says what an option nobody set means).
 CERT_SPEC = dict(
     type=dict(type="str", choices=["host", "user"]),
     public_key=dict(type="str"),
     public_key_path=dict(type="path"),
     path=dict(type="path"),
     current_certificate=dict(type="str"),
-    principals=dict(type="list", elements="str", default=[]),
-    allow_any_principal=dict(type="bool", default=False),
+    principals=dict(type="list", elements="str"),
+    allow_any_principal=dict(type="bool"),
     key_id=dict(type="str"),
     serial=dict(type="int"),
     valid_from=dict(type="str"),
     valid_to=dict(type="str"),
     valid_for=dict(type="str"),
     renew_before=dict(type="str", no_log=False),
-    critical_options=dict(type="dict", default={}),
-    allow_unknown_critical_options=dict(type="bool", default=False),
+    critical_options=dict(type="dict"),
+    allow_unknown_critical_options=dict(type="bool"),
     extensions=dict(type="dict"),
     requester=dict(type="str"),
     comment=dict(type="str"),
 )
+ONE_CHOICE = [("valid_to", "valid_for"), ("public_key", "public_key_path")]
 
 SIGNER_SPEC = dict(
     ca_key=dict(type="path"),
@@ -296,7 +184,7 @@ SIGNER_SPEC = dict(
     agent_socket=dict(type="path"),
     rsa_algorithm=dict(type="str", choices=list(signers.RSA_ALGORITHMS), default="rsa-sha2-512"),
     store=dict(type="path"),
-    requests=dict(type="list", elements="dict"),
+    requests=dict(type="list", elements="dict", options=CERT_SPEC, mutually_exclusive=ONE_CHOICE),
 )
 
 
@@ -331,8 +219,11 @@ class Job:
         extensions = params["extensions"]
         if extensions is None:
             extensions = certs.DEFAULT_USER_EXTENSIONS if cert_type == certs.USER_CERT else {}
-        valid_after, valid_before = certs.validity_window(
-            params["valid_from"], params["valid_to"], params["valid_for"], now)
+        try:
+            valid_after, valid_before = certs.validity_window(
+                params["valid_from"], params["valid_to"], params["valid_for"], now)
+        except FleetcaError as exc:  # names the option, not yet which request
+            raise FleetcaError(field + str(exc))
         principals = params["principals"]
         key_id = params["key_id"]
         if key_id is None:
@@ -387,53 +278,6 @@ class Job:
 
 def _stringify(options):
     return dict((str(k), "" if v is None else str(v)) for k, v in (options or {}).items())
-
-
-TYPE_CHECKERS = dict(str=check_type_str, path=check_type_path, list=check_type_list,
-                     dict=check_type_dict, bool=check_type_bool, int=check_type_int)
-# Values already of these types need no conversion (the common case in a large batch).
-NATIVE_TYPES = dict(str=str, list=list, dict=dict, bool=bool, int=int)
-
-
-def validate_request(field, element):
-    """One element of `requests` against CERT_SPEC, with Ansible's own type checks.
-
-    Cheaper than a full ArgumentSpecValidator pass, which dominates a 10,000-cert batch.
-    """
-    if not isinstance(element, dict):
-        raise FleetcaError("%s must be a dictionary" % field.rstrip("."))
-    unknown = sorted(set(element) - set(CERT_SPEC))
-    if unknown:
-        raise FleetcaError("%s unsupported options: %s" % (field, ", ".join(unknown)))
-    params = {}
-    for name, spec in CERT_SPEC.items():
-        value = element.get(name)
-        if value is None:
-            value = copy.copy(spec.get("default"))
-        else:
-            try:
-                if type(value) is not NATIVE_TYPES.get(spec["type"]):  # pylint: disable=unidiomatic-typecheck
-                    value = TYPE_CHECKERS[spec["type"]](value)
-                if spec.get("elements") == "str" and not all(isinstance(item, str) for item in value):
-                    value = [check_type_str(item) for item in value]
-            except (TypeError, ValueError) as exc:
-                raise FleetcaError("%s%s: %s" % (field, name, exc))
-            if "choices" in spec and value not in spec["choices"]:
-                raise FleetcaError("%s%s must be one of %s" % (field, name, ", ".join(spec["choices"])))
-        params[name] = value
-    return params
-
-
-def collect_params(module):
-    """The per-certificate parameter sets: the top-level options, or each of `requests`."""
-    params = module.params
-    if params["requests"] is None:
-        return [("", dict((name, params[name]) for name in CERT_SPEC))]
-    given = [name for name in CERT_SPEC if params[name] not in (None, [], {}, False)]
-    if given:
-        raise FleetcaError("requests: cannot be combined with top-level %s" % ", ".join(sorted(given)))
-    return [("requests[%d]." % index, validate_request("requests[%d]." % index, element))
-            for index, element in enumerate(params["requests"])]
 
 
 def default_store(params):
@@ -504,14 +348,15 @@ def main():
     argument_spec = dict(SIGNER_SPEC, **CERT_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            add_file_common_args=True,
-                           mutually_exclusive=[("valid_to", "valid_for"), ("public_key", "public_key_path")])
+                           mutually_exclusive=ONE_CHOICE)
     if not signers.HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"))
     now = int(time.time())
     params = module.params
     signer = None
     try:
-        jobs = [Job(field, job_params, now) for field, job_params in collect_params(module)]
+        jobs = [Job(field, job_params, now)
+                for field, job_params in cert_requests.certificate_params(CERT_SPEC, params)]
         expected_ca = ca_public_key(params)
         if expected_ca is None:  # no .pub to compare with: the signer tells
             signer = make_signer(params)

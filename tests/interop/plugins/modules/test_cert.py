@@ -8,6 +8,7 @@ logged, next to a twin task (the same input, corrected) that succeeds.
 """
 
 import base64
+import datetime
 import json
 import os
 import pathlib
@@ -15,8 +16,10 @@ import sqlite3
 import stat
 
 import pytest
+from fleetca_testing import commands, openssh_keys
 from fleetca_testing.file_attributes import NOBODY, NOGROUP, owner_group_mode, umask
 
+import ansible_collections.fleetca.ssh.plugins.modules.cert as cert_module
 from ansible_collections.fleetca.ssh.plugins.module_utils import certs, keys, signers
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError, encode_mpint, encode_string
 
@@ -165,6 +168,73 @@ def test_batch_requests_three_certs_then_changed_0(ansible_playbook, ca, subject
     assert [e["serial"] for e in second.results["batch"]["certificates"]] == serials
     assert [open(e["path"], "rb").read() for e in entries] == contents
     assert len(store_rows(workdir / "issued.db")) == 3
+
+
+def keygen_fields(keygen_list, path):
+    return openssh_keys.parse_ssh_keygen_listing(keygen_list(path))
+
+
+def validity_days(fields):
+    """The days between `Valid: from A to B` of ssh-keygen -L (TZ=UTC), rounded."""
+    start, end = fields["Valid"].split("from ", 1)[1].split(" to ")
+    seconds = (datetime.datetime.fromisoformat(end) - datetime.datetime.fromisoformat(start)).total_seconds()
+    return round(seconds / 86400.0)
+
+
+def test_batch_top_level_options_are_every_entrys_default(ansible_playbook, ca, subjects, workdir, keygen_list):
+    paths = dict((kind, workdir / ("%s-cert.pub" % kind)) for kind in ("ed25519", "ecdsa", "rsa"))
+    requests = [
+        dict(public_key=subjects["ed25519"].public_line, path=str(paths["ed25519"]), principals=["web1"]),
+        dict(public_key=subjects["ecdsa"].public_line, path=str(paths["ecdsa"]), principals=["web2"],
+             valid_for="+2d"),  # its own value wins (and it is outside the renew window)
+        dict(public_key_path=subjects["rsa"].pub_path, path=str(paths["rsa"]), principals=["web3"],
+             valid_to="20991231"),  # one of a pair: replaces the top-level valid_for, no conflict
+    ]
+    tasks = [cert_task("batch", ca_key=ca.path, store=str(workdir / "issued.db"), type="host", valid_for="+52w",
+                       renew_before="+1d", requester="ci", requests=requests)]
+    first = ansible_playbook.run(tasks)
+    assert_ok(first, changed=1)
+    listed = dict((kind, keygen_fields(keygen_list, path)) for kind, path in paths.items())
+    for kind, principal in (("ed25519", "web1"), ("ecdsa", "web2"), ("rsa", "web3")):
+        assert listed[kind]["Type"].endswith(" host certificate"), listed[kind]
+        assert listed[kind]["Principals"] == [principal]
+    assert validity_days(listed["ed25519"]) == 364
+    assert validity_days(listed["ecdsa"]) == 2
+    assert listed["rsa"]["Valid"].endswith(" to 2099-12-31T00:00:00"), listed["rsa"]
+    assert [row["requester"] for row in store_rows(workdir / "issued.db")] == ["ci", "ci", "ci"]
+
+    second = ansible_playbook.run(tasks)
+    assert_ok(second, changed=0)
+    assert len(store_rows(workdir / "issued.db")) == 3
+
+
+def test_batch_bad_entry_names_it_and_signs_nothing(ansible_playbook, ca, subjects, workdir):
+    good = dict(public_key=subjects["ed25519"].public_line, path=str(workdir / "good-cert.pub"), principals=["web1"])
+    cases = {
+        "bad_value": (dict(good, path=str(workdir / "bad-cert.pub"), valid_for="+52x"), "requests[1].valid_for"),
+        "unknown_option": (dict(good, path=str(workdir / "bad-cert.pub"), principal=["web2"]), "principal"),
+        "both_of_a_pair": (dict(good, path=str(workdir / "bad-cert.pub"), valid_to="20991231", valid_for="+1d"),
+                           "valid_to"),
+    }
+    tasks = [cert_task(case, ignore_errors=True, ca_key=ca.path, store=str(workdir / "issued.db"), type="host",
+                       valid_for="+52w", requests=[good, bad]) for case, (bad, dummy) in sorted(cases.items())]
+    play = ansible_playbook.run(tasks)
+    assert play.recap.get("ignored") == len(cases), play.output
+    for case, (dummy, named) in cases.items():
+        assert play.results[case]["failed"] is True
+        assert named in play.results[case]["msg"], (case, play.results[case]["msg"])
+    assert not os.path.exists(str(workdir / "good-cert.pub")) and not os.path.exists(str(workdir / "bad-cert.pub"))
+    assert store_rows(workdir / "issued.db") == []
+
+
+def test_ansible_doc_shows_what_a_request_may_hold(run_cmd):
+    done = run_cmd([commands.venv_tool("ansible-doc"), "--json", "fleetca.ssh.cert"],
+                   env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=commands.collections_root()))
+    options = json.loads(done.stdout)["fleetca.ssh.cert"]["doc"]["options"]
+    suboptions = options["requests"]["suboptions"]
+    assert set(suboptions) == set(cert_module.CERT_SPEC), sorted(suboptions)
+    for name in cert_module.CERT_SPEC:  # documented once: the same text at the top level and in an entry
+        assert suboptions[name]["description"] == options[name]["description"], name
 
 
 def test_cert_file_mode_octal_and_symbolic(ansible_playbook, ca, subjects, workdir):
