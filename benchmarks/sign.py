@@ -268,6 +268,7 @@ def main():
                                              "" if rss is None else "%.1f" % rss))
     print("engine alone: %.0f%% of raw Ed25519 signing; module (sign) %.1fx ssh-keygen"
           % (100.0 * raw_s / engine_s, (options.certs / first_s) / (options.ssh_keygen_sample / keygen_s)))
+    print("load average at the end: %.2f %.2f %.2f (2 cores: compare ratios, not seconds)" % os.getloadavg())
     print("targets: >= 2,500 certs/s for the cert task, engine >= 50% of raw signing, peak < 200 MiB")
     for label, text in profiles:
         if text:

@@ -146,6 +146,14 @@ import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.common.validation import (
+    check_type_bool,
+    check_type_dict,
+    check_type_int,
+    check_type_list,
+    check_type_path,
+    check_type_str,
+)
 
 from ansible_collections.fleetca.ssh.plugins.module_utils import cert_requests, certs, files, keys, signers
 from ansible_collections.fleetca.ssh.plugins.module_utils.store import IssuanceLog
@@ -184,14 +192,39 @@ SIGNER_SPEC = dict(
     agent_socket=dict(type="path"),
     rsa_algorithm=dict(type="str", choices=list(signers.RSA_ALGORITHMS), default="rsa-sha2-512"),
     store=dict(type="path"),
-    requests=dict(type="list", elements="dict", options=CERT_SPEC, mutually_exclusive=ONE_CHOICE),
+    # each element checked against CERT_SPEC by validate_request (see there why)
+    requests=dict(type="list", elements="dict"),
 )
+
+
+class Validity:
+    """The validity windows of one call at `now`, each computed once per distinct
+    (valid_from, valid_to, valid_for): a batch's requests mostly share theirs."""
+
+    def __init__(self, now):
+        self.now = now
+        self._windows, self._bounds = {}, {}
+
+    def window(self, field, params):
+        bounds = (params["valid_from"], params["valid_to"], params["valid_for"])
+        if bounds not in self._windows:
+            try:
+                self._windows[bounds] = certs.validity_window(*(bounds + (self.now,)))
+            except FleetcaError as exc:  # names the option, not yet which request
+                raise FleetcaError(field + str(exc))
+        return self._windows[bounds]
+
+    def fixed_bounds(self, params):
+        bounds = (params["valid_from"], params["valid_to"], params["valid_for"])
+        if bounds not in self._bounds:
+            self._bounds[bounds] = certs.fixed_bounds(*(bounds + (self.now,)))
+        return self._bounds[bounds]
 
 
 class Job:
     """One certificate to ensure: the request, where it lives, and what is there now."""
 
-    def __init__(self, field, params, now):
+    def __init__(self, field, params, validity):
         self.field = field
         self.params = params
         self.path = params["path"]
@@ -201,16 +234,16 @@ class Job:
             self.renew_before = certs.parse_duration(field + "renew_before", params["renew_before"])
         if self.path:
             files.check_writable_path(field + "path", self.path)
-        self.request = self._build_request(params, now)
+        self.request = self._build_request(params, validity)
         self.existing = self._read_existing()
         self.bounds = (None, None)
         if self.existing is not None:  # only compared against an existing certificate
-            self.bounds = certs.fixed_bounds(params["valid_from"], params["valid_to"], params["valid_for"], now)
+            self.bounds = validity.fixed_bounds(params)
         self.comment = params["comment"] if params["comment"] is not None else self.request.public_key.comment
         self.reason = None
         self.certificate = None
 
-    def _build_request(self, params, now):
+    def _build_request(self, params, validity):
         field = self.field
         if not params["type"]:
             raise FleetcaError("%stype is required (host or user)" % field)
@@ -219,11 +252,7 @@ class Job:
         extensions = params["extensions"]
         if extensions is None:
             extensions = certs.DEFAULT_USER_EXTENSIONS if cert_type == certs.USER_CERT else {}
-        try:
-            valid_after, valid_before = certs.validity_window(
-                params["valid_from"], params["valid_to"], params["valid_for"], now)
-        except FleetcaError as exc:  # names the option, not yet which request
-            raise FleetcaError(field + str(exc))
+        valid_after, valid_before = validity.window(field, params)
         principals = params["principals"]
         key_id = params["key_id"]
         if key_id is None:
@@ -278,6 +307,49 @@ class Job:
 
 def _stringify(options):
     return dict((str(k), "" if v is None else str(v)) for k, v in (options or {}).items())
+
+
+TYPE_CHECKERS = dict(str=check_type_str, path=check_type_path, list=check_type_list,
+                     dict=check_type_dict, bool=check_type_bool, int=check_type_int)
+# Values already of these types need no conversion (the common case in a large batch).
+NATIVE_TYPES = dict(str=str, list=list, dict=dict, bool=bool, int=int)
+
+
+def validate_request(field, element):
+    """One element of `requests` against CERT_SPEC, with Ansible's own type checks; None where unset.
+
+    A fifth of what AnsibleModule's sub-option validation costs (0.04 s against 0.2 s for
+    5,000 requests), which would be the largest part of the module's own time in a batch.
+    """
+    if not isinstance(element, dict):
+        raise FleetcaError("%s must be a dictionary" % field.rstrip("."))
+    unknown = sorted(set(element) - set(CERT_SPEC))
+    if unknown:
+        raise FleetcaError("%s unsupported options: %s (supported: %s)"
+                           % (field.rstrip("."), ", ".join(unknown), ", ".join(sorted(CERT_SPEC))))
+    params = {}
+    for name, spec in CERT_SPEC.items():
+        value = element.get(name)
+        if value is not None:
+            try:
+                if type(value) is not NATIVE_TYPES.get(spec["type"]):  # pylint: disable=unidiomatic-typecheck
+                    value = TYPE_CHECKERS[spec["type"]](value)
+                if spec.get("elements") == "str" and not all(isinstance(item, str) for item in value):
+                    value = [check_type_str(item) for item in value]
+            except (TypeError, ValueError) as exc:
+                raise FleetcaError("%s%s: %s" % (field, name, exc))
+            if "choices" in spec and value not in spec["choices"]:
+                raise FleetcaError("%s%s must be one of %s" % (field, name, ", ".join(spec["choices"])))
+        params[name] = value
+    return params
+
+
+def validated_params(params):
+    """The module's parameters with every element of `requests` checked."""
+    if params["requests"] is None:
+        return params
+    return dict(params, requests=[validate_request("requests[%d]." % index, element)
+                                  for index, element in enumerate(params["requests"])])
 
 
 def default_store(params):
@@ -355,8 +427,9 @@ def main():
     params = module.params
     signer = None
     try:
-        jobs = [Job(field, job_params, now)
-                for field, job_params in cert_requests.certificate_params(CERT_SPEC, params)]
+        validity = Validity(now)
+        jobs = [Job(field, job_params, validity)
+                for field, job_params in cert_requests.certificate_params(CERT_SPEC, validated_params(params))]
         expected_ca = ca_public_key(params)
         if expected_ca is None:  # no .pub to compare with: the signer tells
             signer = make_signer(params)

@@ -212,7 +212,8 @@ def test_batch_bad_entry_names_it_and_signs_nothing(ansible_playbook, ca, subjec
     good = dict(public_key=subjects["ed25519"].public_line, path=str(workdir / "good-cert.pub"), principals=["web1"])
     cases = {
         "bad_value": (dict(good, path=str(workdir / "bad-cert.pub"), valid_for="+52x"), "requests[1].valid_for"),
-        "unknown_option": (dict(good, path=str(workdir / "bad-cert.pub"), principal=["web2"]), "principal"),
+        "unknown_option": (dict(good, path=str(workdir / "bad-cert.pub"), principal=["web2"]),
+                           "requests[1] unsupported options: principal"),
         "both_of_a_pair": (dict(good, path=str(workdir / "bad-cert.pub"), valid_to="20991231", valid_for="+1d"),
                            "valid_to"),
     }
@@ -233,8 +234,13 @@ def test_ansible_doc_shows_what_a_request_may_hold(run_cmd):
     options = json.loads(done.stdout)["fleetca.ssh.cert"]["doc"]["options"]
     suboptions = options["requests"]["suboptions"]
     assert set(suboptions) == set(cert_module.CERT_SPEC), sorted(suboptions)
-    for name in cert_module.CERT_SPEC:  # documented once: the same text at the top level and in an entry
+    for name, spec in cert_module.CERT_SPEC.items():
+        # documented once: the same text at the top level and in an entry
         assert suboptions[name]["description"] == options[name]["description"], name
+        # validate-modules checks the top level against the argument spec; the elements are checked
+        # by the module itself against CERT_SPEC, so their documentation is compared here
+        for key in ("type", "elements", "choices"):
+            assert suboptions[name].get(key) == spec.get(key), (name, key)
 
 
 def test_cert_file_mode_octal_and_symbolic(ansible_playbook, ca, subjects, workdir):
@@ -597,3 +603,14 @@ def test_wrong_passphrase_fails_without_leaking_it(ansible_playbook, pass_ca, su
     with pytest.raises(FleetcaError) as raised:
         signers.load_private_key("ca_key", pass_ca.path, "ca_key_passphrase", WRONG_PASSPHRASE)
     assert WRONG_PASSPHRASE not in str(raised.value) and "wrong passphrase" in str(raised.value)
+
+
+def test_batch_echoes_each_request_as_given_and_never_the_passphrase(ansible_playbook, pass_ca, subjects, workdir):
+    requests = [dict(public_key=subjects["ed25519"].public_line, principals=["web1"]),
+                dict(public_key=subjects["ecdsa"].public_line, principals=["web2"], valid_for="+1d")]
+    play = ansible_playbook.run([cert_task("batch", ca_key=pass_ca.path, ca_key_passphrase=PASSPHRASE,
+                                           store=str(workdir / "issued.db"), type="host", valid_for="+52w",
+                                           requests=requests)], verbosity=3)
+    assert_ok(play, changed=1)
+    assert play.results["batch"]["invocation"]["module_args"]["requests"] == requests
+    assert PASSPHRASE not in play.output and PASSPHRASE not in json.dumps(play.results)
