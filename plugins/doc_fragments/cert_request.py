@@ -110,6 +110,26 @@ options:
     description:
       - Comment at the end of the certificate line. Defaults to the public key's comment.
     type: str
+  person: &person
+    description:
+      - The person this user certificate is for. With it, the certificate is what the policy
+        (O(user_cert_profiles), O(users)) grants that person under O(profile) - type C(user), the
+        profile's principals (C({user}) replaced by the person), key id, validity, extensions,
+        C(force-command) and C(source-address) - and the issuance log records the person as
+        requester.
+      - Of a person's certificate, O(valid_for) may shorten the profile's validity (never above its
+        C(max_valid_for)) and O(principals) may pick some of the profile's principals; O(key_id),
+        O(critical_options), O(extensions), O(valid_from), O(valid_to), O(serial),
+        O(allow_any_principal) and O(allow_unknown_critical_options) are the profile's and are
+        refused in the request, as are a O(type) other than C(user) and another O(requester).
+      - A request outside the policy (a person not in O(users), a profile not theirs, a validity
+        above the maximum, a principal outside the profile) fails naming it, and the call signs,
+        writes and records nothing.
+    type: str
+  profile: &profile
+    description:
+      - The profile of a person's certificate (see O(person)). Defaults to C(default).
+    type: str
   requests:
     description:
       - Sign several certificates in one call (one CA key load and one issuance-log transaction
@@ -143,4 +163,6 @@ options:
       extensions: *extensions
       requester: *requester
       comment: *comment
+      person: *person
+      profile: *profile
 """

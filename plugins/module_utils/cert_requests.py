@@ -6,7 +6,9 @@
 
 The top-level per-certificate options are every element of `requests` a default; an element's
 own value wins. Options nobody set get their built-in value here, after the merge, so that a
-built-in value never hides a top-level one.
+built-in value never hides a top-level one. When the call has a policy (`user_cert_profiles`,
+`users`, or a certificate naming a `person` or `profile`), every certificate goes through it
+(profiles.py), before anything is read or signed.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,6 +16,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+
+from ansible_collections.fleetca.ssh.plugins.module_utils.profiles import Policy
 
 # Each pair is one choice: an element that sets either member replaces the top-level pair
 # (a top-level valid_for with an element's valid_to is the element's valid_to, not a conflict).
@@ -49,5 +53,18 @@ def certificate_params(option_names, params):
     top_level = dict((name, params.get(name)) for name in option_names)
     requests = params.get("requests")
     if requests is None:
-        return [("", with_defaults({}, top_level))]
-    return [("requests[%d]." % index, with_defaults(top_level, element)) for index, element in enumerate(requests)]
+        merged = [("", with_defaults({}, top_level))]
+    else:
+        merged = [("requests[%d]." % index, with_defaults(top_level, element))
+                  for index, element in enumerate(requests)]
+    if not has_policy(params, merged):
+        return merged
+    policy = Policy(params.get("user_cert_profiles"), params.get("users"), "user_cert_profiles", "users")
+    return [(field, policy.request_params(field, options)) for field, options in merged]
+
+
+def has_policy(params, merged):
+    """Whether the call asks for its certificates to go through the policy."""
+    if params.get("user_cert_profiles") is not None or params.get("users") is not None:
+        return True
+    return any(options.get("person") is not None or options.get("profile") is not None for dummy, options in merged)

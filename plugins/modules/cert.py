@@ -42,6 +42,28 @@ options:
       - Path of the issuance log (SQLite) on the CA host.
       - Defaults to C(issued.db) beside O(ca_key) (or beside O(ca_public_key) when that is a path).
     type: path
+  user_cert_profiles:
+    description:
+      - The profiles of people's certificates (the CA host's C(fleetca_ssh_user_cert_profiles)),
+        name -> C({principals, valid_for, max_valid_for, extensions, force_command,
+        source_address, key_id}).
+      - C(principals) (list; C({user}) stands for the person; default C(["{user}"])), C(valid_for)
+        (the default validity, default C(+16h)), C(max_valid_for) (default C(+24h)), C(extensions)
+        (list of names OpenSSH knows; default what C(ssh-keygen) grants), C(force_command),
+        C(source_address) (list of addresses or CIDR networks), C(key_id) (template over C({user})
+        and C({profile}), default C({user}@{profile})).
+      - The built-in profile C(default) (principals C(["{user}"]), C(+16h), at most C(+24h)) stays
+        beside these; a profile named C(default) here replaces it.
+      - Given (even empty), or with O(users), every certificate of the call must name a O(person).
+        A bad profile fails naming it, for example C(user_cert_profiles.ops.source_address).
+    type: dict
+  users:
+    description:
+      - Who may get a certificate and under which profiles (the CA host's C(fleetca_ssh_users)),
+        person -> C({profiles=[...]}) (a list of profile names).
+      - When empty or not given, anyone may get the C(default) profile; otherwise only the listed
+        people, and only their profiles.
+    type: dict
 seealso:
   - module: fleetca.ssh.cert_info
   - module: fleetca.ssh.ca_key
@@ -72,6 +94,34 @@ EXAMPLES = r"""
         renew_before: +4w
         requester: web1
         current_certificate: "{{ web1_current_cert | default(omit) }}"
+
+- name: Sign alice's key under the policy (profile ops - her name and ops, 8 hours, pty only)
+  fleetca.ssh.cert:
+    ca_key: /etc/ssh/fleetca/user_ca
+    store: /etc/ssh/fleetca/issued.db
+    user_cert_profiles:
+      ops:
+        principals: ["{user}", ops]
+        valid_for: +8h
+        max_valid_for: +12h
+        extensions: [permit-pty]
+        source_address: [10.0.0.0/8]
+    users:
+      alice: {profiles: [default, ops]}
+    person: alice
+    profile: ops
+    public_key: "{{ lookup('ansible.builtin.file', 'alice.pub') }}"
+  delegate_to: "{{ groups['ssh_ca'][0] }}"
+
+- name: Sign every server's host key in one call, the shared options given once
+  fleetca.ssh.cert:
+    ca_key: /etc/ssh/fleetca/host_ca
+    type: host
+    valid_for: +52w
+    renew_before: +4w
+    requests:
+      - {public_key: "{{ web1_host_key }}", principals: [web1, web1.example.com], requester: web1}
+      - {public_key: "{{ web2_host_key }}", principals: [web2, web2.example.com], requester: web2}
 
 - name: Sign with a CA key held in ssh-agent, forcing a command
   fleetca.ssh.cert:
@@ -181,6 +231,8 @@ CERT_SPEC = dict(
     extensions=dict(type="dict"),
     requester=dict(type="str"),
     comment=dict(type="str"),
+    person=dict(type="str"),
+    profile=dict(type="str"),
 )
 ONE_CHOICE = [("valid_to", "valid_for"), ("public_key", "public_key_path")]
 
@@ -192,6 +244,8 @@ SIGNER_SPEC = dict(
     agent_socket=dict(type="path"),
     rsa_algorithm=dict(type="str", choices=list(signers.RSA_ALGORITHMS), default="rsa-sha2-512"),
     store=dict(type="path"),
+    user_cert_profiles=dict(type="dict"),
+    users=dict(type="dict"),
     # each element checked against CERT_SPEC by validate_request (see there why)
     requests=dict(type="list", elements="dict"),
 )

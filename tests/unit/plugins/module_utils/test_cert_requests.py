@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """module_utils/cert_requests.py: the top-level options are every request's default, an entry's own value wins."""
 
+import pytest
+
 from ansible_collections.fleetca.ssh.plugins.module_utils.cert_requests import certificate_params
+from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
 
 NAMES = ("type", "public_key", "public_key_path", "principals", "valid_to", "valid_for", "allow_any_principal",
          "critical_options", "allow_unknown_critical_options", "requester")
@@ -56,3 +59,43 @@ def test_every_option_is_there_given_or_not():
     [(dummy, entry)] = certificate_params(NAMES, params([{}]))
     assert set(single) == set(entry) == set(NAMES)
     assert single["valid_to"] is None and entry["type"] is None
+
+
+POLICY_NAMES = NAMES + ("person", "profile", "key_id", "valid_from", "serial", "extensions")
+
+
+def policy_params(requests=None, **top_level):
+    given = dict((name, None) for name in POLICY_NAMES + ("user_cert_profiles", "users"))
+    given.update(top_level)
+    given["requests"] = None if requests is None else [
+        dict(dict((n, None) for n in POLICY_NAMES), **r) for r in requests]
+    return given
+
+
+def test_a_person_in_any_request_puts_the_whole_call_under_the_policy():
+    with pytest.raises(FleetcaError) as error:
+        certificate_params(POLICY_NAMES, policy_params([{"public_key": "A", "type": "host", "valid_for": "+52w"},
+                                                        {"public_key": "B", "person": "alice"}]))
+    assert str(error.value).startswith("requests[0].person is required"), str(error.value)
+
+
+def test_a_profile_or_a_policy_option_alone_puts_the_call_under_the_policy():
+    for given in ({"profile": "default"}, {"users": {}}, {"user_cert_profiles": {}}):
+        with pytest.raises(FleetcaError) as error:
+            certificate_params(POLICY_NAMES, policy_params(public_key="K", **given))
+        assert str(error.value).startswith("person is required"), (given, str(error.value))
+
+
+def test_top_level_policy_and_profile_with_one_person_per_request():
+    profiles = {"ops": {"principals": ["{user}", "ops"], "valid_for": "+8h", "max_valid_for": "+12h"}}
+    got = certificate_params(POLICY_NAMES, policy_params(
+        [{"person": "alice", "public_key": "A"}, {"person": "bob", "public_key": "B", "valid_for": "+1h"}],
+        user_cert_profiles=profiles, users={"alice": {"profiles": ["ops"]}, "bob": {"profiles": ["ops"]}},
+        profile="ops"))
+    assert [(c["principals"], c["requester"], c["valid_for"]) for dummy, c in got] == [
+        (["alice", "ops"], "alice", "+28800s"), (["bob", "ops"], "bob", "+3600s")]
+
+
+def test_without_a_policy_nothing_is_rewritten():
+    [(dummy, cert)] = certificate_params(POLICY_NAMES, policy_params(type="user", principals=["root"], key_id="x"))
+    assert (cert["principals"], cert["key_id"], cert["person"]) == (["root"], "x", None)
