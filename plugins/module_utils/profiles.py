@@ -30,14 +30,17 @@ DEFAULT_PROFILE = "default"
 USER_PLACEHOLDER = "{user}"
 # Built in, and still there beside the profiles a user defines (a user-defined `default` replaces it).
 BUILTIN_PROFILES = {DEFAULT_PROFILE: {"principals": [USER_PLACEHOLDER], "valid_for": "+16h", "max_valid_for": "+24h"}}
+# What a person's certificate takes from its profile only: a request asking for any of them is refused.
+DECIDED_BY_PROFILE = ("key_id", "critical_options", "extensions", "valid_from", "valid_to", "serial",
+                      "allow_any_principal", "allow_unknown_critical_options")
 PROFILE_KEYS = ("principals", "valid_for", "max_valid_for", "extensions", "force_command", "source_address", "key_id")
 
 
 class Profile:
     """One checked profile: every value parsed, validity in seconds."""
 
-    def __init__(self, name, spec):
-        field = "%s.%s" % (PROFILES_FIELD, name)
+    def __init__(self, name, spec, profiles_field=PROFILES_FIELD):
+        field = "%s.%s" % (profiles_field, name)
         if not isinstance(spec, dict):
             raise FleetcaError("%s must be a mapping of %s" % (field, ", ".join(PROFILE_KEYS)))
         unknown = sorted(set(spec) - set(PROFILE_KEYS))
@@ -100,19 +103,24 @@ def _cidr(field, text):
 
 
 class Policy:
-    """The profiles (built-in `default` included) and the people who may use them."""
+    """The profiles (built-in `default` included) and the people who may use them.
 
-    def __init__(self, profiles=None, users=None):
+    `profiles_field` and `users_field` name the two inputs in errors (the contract's variables
+    by default; fleetca.ssh.cert passes its option names).
+    """
+
+    def __init__(self, profiles=None, users=None, profiles_field=PROFILES_FIELD, users_field=USERS_FIELD):
         defined = dict(BUILTIN_PROFILES)
         if profiles is not None and not isinstance(profiles, dict):
-            raise FleetcaError("%s must be a mapping of profile name to profile" % PROFILES_FIELD)
+            raise FleetcaError("%s must be a mapping of profile name to profile" % profiles_field)
         defined.update(profiles or {})
-        self.profiles = dict((name, Profile(name, spec)) for name, spec in defined.items())
+        self.profiles = dict((name, Profile(name, spec, profiles_field)) for name, spec in defined.items())
         if users is not None and not isinstance(users, dict):
-            raise FleetcaError("%s must be a mapping of person to {profiles: [...]}" % USERS_FIELD)
+            raise FleetcaError("%s must be a mapping of person to {profiles: [...]}" % users_field)
+        self.users_field = users_field
         self.users = {}
         for person, spec in sorted((users or {}).items()):
-            field = "%s.%s.profiles" % (USERS_FIELD, person)
+            field = "%s.%s.profiles" % (users_field, person)
             allowed = _strings(field, (spec or {}).get("profiles", []) if isinstance(spec, dict) else None)
             missing = [name for name in allowed if name not in self.profiles]
             if missing:
@@ -139,7 +147,7 @@ class Policy:
             raise FleetcaError("%s: %r is not a person's name" % (names["user"], person))
         if self.users and person not in self.users:
             raise FleetcaError("%s: %s is not in %s, so gets no certificate (listed: %s)"
-                               % (names["user"], person, USERS_FIELD, ", ".join(sorted(self.users))))
+                               % (names["user"], person, self.users_field, ", ".join(sorted(self.users))))
         if profile not in self.profiles:
             raise FleetcaError("%s: no profile %r (defined: %s)"
                                % (names["profile"], profile, ", ".join(sorted(self.profiles))))
@@ -164,3 +172,26 @@ class Policy:
                 "valid_for": "+%ds" % seconds,
                 "critical_options": chosen.critical_options(), "extensions": chosen.extensions,
                 "requester": person}
+
+    def request_params(self, field, params):
+        """One fleetca.ssh.cert certificate's options (`person`, `profile` and the rest, as
+        cert_requests merges them) as this policy grants them, or FleetcaError naming the option
+        that asks for more. `field` prefixes the option names (`requests[3].`)."""
+        person = params.get("person")
+        if person is None:
+            raise FleetcaError("%sperson is required: the policy (user_cert_profiles, users) applies to every "
+                               "certificate of the call" % field)
+        for name in DECIDED_BY_PROFILE:
+            if params.get(name) not in (None, False, {}):
+                raise FleetcaError("%s%s: a person's certificate takes it from the profile, not from the request"
+                                   % (field, name))
+        if params.get("type") not in (None, "user"):
+            raise FleetcaError("%stype: a person's certificate is a user certificate, not %s" % (field, params["type"]))
+        if params.get("requester") not in (None, person):
+            raise FleetcaError("%srequester: a person's certificate is recorded with the person (%s) as requester"
+                               % (field, person))
+        names = dict((name, field + option) for name, option in
+                     (("user", "person"), ("profile", "profile"), ("valid_for", "valid_for"), ("principals", "principals")))
+        granted = self.certificate(person, params.get("profile") or DEFAULT_PROFILE, params.get("valid_for"),
+                                   params.get("principals") or None, names)
+        return dict(params, **granted)

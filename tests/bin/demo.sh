@@ -7,7 +7,7 @@
 #      starts docker and builds the Debian images with debootstrap the first time, cached);
 #   2. runs fleetca.ssh.enroll (CA keys, host certificates, hardened sshd) and
 #      fleetca.ssh.trust (@cert-authority line on the workstation);
-#   3. signs a user certificate for alice's key on the CA host with fleetca.ssh.cert;
+#   3. gives alice a user certificate with fleetca.ssh.issue (the CA's policy, profile default);
 #   4. logs in from the workstation to both servers with no TOFU prompt and no known host key;
 #   5. revokes the certificate with fleetca.ssh.revoke and shows both servers refusing it;
 #   6. removes its containers and network (also on failure or Ctrl-C).
@@ -158,39 +158,17 @@ as_alice install -d -m 0700 /home/alice/.ssh
 as_alice ssh-keygen -q -t ed25519 -N '' -C alice@demo-ws -f "$KEY"
 note "$(as_alice ssh-keygen -l -f "$KEY.pub")"
 
-cat >"$work/sign.yml" <<'YAML'
-- name: Sign alice's key with the fleet's user CA
-  hosts: ssh_clients
-  gather_facts: false
-  tasks:
-    - name: Read alice's public key on her workstation
-      ansible.builtin.slurp:
-        src: /home/alice/.ssh/id_ed25519.pub
-      register: demo_alice_pub
-
-    - name: Sign alice's key for one hour on the CA host
-      fleetca.ssh.cert:
-        ca_key: /etc/ssh/fleetca/user_ca
-        store: /etc/ssh/fleetca/issued.db
-        type: user
-        public_key: "{{ demo_alice_pub.content | b64decode }}"
-        principals: [alice]
-        key_id: alice@demo
-        valid_for: +1h
-      delegate_to: "{{ groups['ssh_ca'][0] }}"
-      register: alice_cert
-
-    - name: Put the certificate beside alice's key
-      ansible.builtin.copy:
-        content: "{{ alice_cert.certificate }}\n"
-        dest: /home/alice/.ssh/id_ed25519-cert.pub
-        owner: alice
-        group: alice
-        mode: "0644"
-YAML
-say "Signing alice's key on $CA with fleetca.ssh.cert (principal alice, key id alice@demo,"
-note "valid for one hour, recorded in the issuance log), then copying the certificate beside her key"
-playbook sign "$work/sign.yml"
+docker cp "$WS:$KEY.pub" "$work/alice.pub" >/dev/null
+say "Giving alice a certificate: ansible-playbook fleetca.ssh.issue -e fleetca_ssh_issue_user=alice"
+note "-e fleetca_ssh_issue_public_key_file=alice.pub -e fleetca_ssh_issue_valid_for=+1h: signed on $CA"
+note "under the built-in profile 'default' (principal alice, key id alice@default, at most 24 h),"
+note "recorded in the issuance log with alice as requester, written on the controller and printed;"
+note "then copied beside her key"
+playbook issue fleetca.ssh.issue -e fleetca_ssh_issue_user=alice \
+    -e "fleetca_ssh_issue_public_key_file=$work/alice.pub" -e fleetca_ssh_issue_valid_for=+1h \
+    -e "fleetca_ssh_issue_dest=$work/alice-cert.pub"
+docker cp "$work/alice-cert.pub" "$WS:$KEY-cert.pub" >/dev/null
+docker exec "$WS" chown alice:alice "$KEY-cert.pub"
 say "What ssh-keygen -L reads in alice's certificate:"
 as_alice ssh-keygen -L -f "$KEY-cert.pub" | sed 's/^/    /'
 
@@ -213,9 +191,9 @@ done
 
 # ---------------------------------------------------------------------------------------------
 say "Revoking alice's certificate: ansible-playbook fleetca.ssh.revoke"
-note "-e '{\"fleetca_ssh_revoke_key_ids\": [\"alice@demo\"]}' adds the key id to the master KRL on"
+note "-e '{\"fleetca_ssh_revoke_key_ids\": [\"alice@default\"]}' adds the key id to the master KRL on"
 note "$CA and installs that KRL on every server (sshd reads it at each login; nothing is reloaded)."
-playbook revoke fleetca.ssh.revoke -e '{"fleetca_ssh_revoke_key_ids": ["alice@demo"]}'
+playbook revoke fleetca.ssh.revoke -e '{"fleetca_ssh_revoke_key_ids": ["alice@default"]}'
 
 say "The same login is now refused on both servers:"
 for server in "${SERVERS[@]}"; do

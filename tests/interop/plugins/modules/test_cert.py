@@ -8,6 +8,7 @@ logged, next to a twin task (the same input, corrected) that succeeds.
 """
 
 import base64
+import datetime
 import json
 import os
 import pathlib
@@ -15,8 +16,10 @@ import sqlite3
 import stat
 
 import pytest
+from fleetca_testing import commands, openssh_keys
 from fleetca_testing.file_attributes import NOBODY, NOGROUP, owner_group_mode, umask
 
+import ansible_collections.fleetca.ssh.plugins.modules.cert as cert_module
 from ansible_collections.fleetca.ssh.plugins.module_utils import certs, keys, signers
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError, encode_mpint, encode_string
 
@@ -165,6 +168,79 @@ def test_batch_requests_three_certs_then_changed_0(ansible_playbook, ca, subject
     assert [e["serial"] for e in second.results["batch"]["certificates"]] == serials
     assert [open(e["path"], "rb").read() for e in entries] == contents
     assert len(store_rows(workdir / "issued.db")) == 3
+
+
+def keygen_fields(keygen_list, path):
+    return openssh_keys.parse_ssh_keygen_listing(keygen_list(path))
+
+
+def validity_days(fields):
+    """The days between `Valid: from A to B` of ssh-keygen -L (TZ=UTC), rounded."""
+    start, end = fields["Valid"].split("from ", 1)[1].split(" to ")
+    seconds = (datetime.datetime.fromisoformat(end) - datetime.datetime.fromisoformat(start)).total_seconds()
+    return round(seconds / 86400.0)
+
+
+def test_batch_top_level_options_are_every_entrys_default(ansible_playbook, ca, subjects, workdir, keygen_list):
+    paths = dict((kind, workdir / ("%s-cert.pub" % kind)) for kind in ("ed25519", "ecdsa", "rsa"))
+    requests = [
+        dict(public_key=subjects["ed25519"].public_line, path=str(paths["ed25519"]), principals=["web1"]),
+        dict(public_key=subjects["ecdsa"].public_line, path=str(paths["ecdsa"]), principals=["web2"],
+             valid_for="+2d"),  # its own value wins (and it is outside the renew window)
+        dict(public_key_path=subjects["rsa"].pub_path, path=str(paths["rsa"]), principals=["web3"],
+             valid_to="20991231"),  # one of a pair: replaces the top-level valid_for, no conflict
+    ]
+    tasks = [cert_task("batch", ca_key=ca.path, store=str(workdir / "issued.db"), type="host", valid_for="+52w",
+                       renew_before="+1d", requester="ci", requests=requests)]
+    first = ansible_playbook.run(tasks)
+    assert_ok(first, changed=1)
+    listed = dict((kind, keygen_fields(keygen_list, path)) for kind, path in paths.items())
+    for kind, principal in (("ed25519", "web1"), ("ecdsa", "web2"), ("rsa", "web3")):
+        assert listed[kind]["Type"].endswith(" host certificate"), listed[kind]
+        assert listed[kind]["Principals"] == [principal]
+    assert validity_days(listed["ed25519"]) == 364
+    assert validity_days(listed["ecdsa"]) == 2
+    assert listed["rsa"]["Valid"].endswith(" to 2099-12-31T00:00:00"), listed["rsa"]
+    assert [row["requester"] for row in store_rows(workdir / "issued.db")] == ["ci", "ci", "ci"]
+
+    second = ansible_playbook.run(tasks)
+    assert_ok(second, changed=0)
+    assert len(store_rows(workdir / "issued.db")) == 3
+
+
+def test_batch_bad_entry_names_it_and_signs_nothing(ansible_playbook, ca, subjects, workdir):
+    good = dict(public_key=subjects["ed25519"].public_line, path=str(workdir / "good-cert.pub"), principals=["web1"])
+    cases = {
+        "bad_value": (dict(good, path=str(workdir / "bad-cert.pub"), valid_for="+52x"), "requests[1].valid_for"),
+        "unknown_option": (dict(good, path=str(workdir / "bad-cert.pub"), principal=["web2"]),
+                           "requests[1] unsupported options: principal"),
+        "both_of_a_pair": (dict(good, path=str(workdir / "bad-cert.pub"), valid_to="20991231", valid_for="+1d"),
+                           "valid_to"),
+    }
+    tasks = [cert_task(case, ignore_errors=True, ca_key=ca.path, store=str(workdir / "issued.db"), type="host",
+                       valid_for="+52w", requests=[good, bad]) for case, (bad, dummy) in sorted(cases.items())]
+    play = ansible_playbook.run(tasks)
+    assert play.recap.get("ignored") == len(cases), play.output
+    for case, (dummy, named) in cases.items():
+        assert play.results[case]["failed"] is True
+        assert named in play.results[case]["msg"], (case, play.results[case]["msg"])
+    assert not os.path.exists(str(workdir / "good-cert.pub")) and not os.path.exists(str(workdir / "bad-cert.pub"))
+    assert store_rows(workdir / "issued.db") == []
+
+
+def test_ansible_doc_shows_what_a_request_may_hold(run_cmd):
+    done = run_cmd([commands.venv_tool("ansible-doc"), "--json", "fleetca.ssh.cert"],
+                   env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=commands.collections_root()))
+    options = json.loads(done.stdout)["fleetca.ssh.cert"]["doc"]["options"]
+    suboptions = options["requests"]["suboptions"]
+    assert set(suboptions) == set(cert_module.CERT_SPEC), sorted(suboptions)
+    for name, spec in cert_module.CERT_SPEC.items():
+        # documented once: the same text at the top level and in an entry
+        assert suboptions[name]["description"] == options[name]["description"], name
+        # validate-modules checks the top level against the argument spec; the elements are checked
+        # by the module itself against CERT_SPEC, so their documentation is compared here
+        for key in ("type", "elements", "choices"):
+            assert suboptions[name].get(key) == spec.get(key), (name, key)
 
 
 def test_cert_file_mode_octal_and_symbolic(ansible_playbook, ca, subjects, workdir):
@@ -527,3 +603,150 @@ def test_wrong_passphrase_fails_without_leaking_it(ansible_playbook, pass_ca, su
     with pytest.raises(FleetcaError) as raised:
         signers.load_private_key("ca_key", pass_ca.path, "ca_key_passphrase", WRONG_PASSPHRASE)
     assert WRONG_PASSPHRASE not in str(raised.value) and "wrong passphrase" in str(raised.value)
+
+
+def test_batch_echoes_each_request_as_given_and_never_the_passphrase(ansible_playbook, pass_ca, subjects, workdir):
+    requests = [dict(public_key=subjects["ed25519"].public_line, principals=["web1"]),
+                dict(public_key=subjects["ecdsa"].public_line, principals=["web2"], valid_for="+1d")]
+    play = ansible_playbook.run([cert_task("batch", ca_key=pass_ca.path, ca_key_passphrase=PASSPHRASE,
+                                           store=str(workdir / "issued.db"), type="host", valid_for="+52w",
+                                           requests=requests)], verbosity=3)
+    assert_ok(play, changed=1)
+    assert play.results["batch"]["invocation"]["module_args"]["requests"] == requests
+    assert PASSPHRASE not in play.output and PASSPHRASE not in json.dumps(play.results)
+
+
+# --- people's certificates under a policy (profiles and users) ------------------------
+
+PROFILES = {
+    "ops": {"principals": ["{user}", "ops"], "valid_for": "+8h", "max_valid_for": "+12h",
+            "extensions": ["permit-pty", "permit-port-forwarding"], "source_address": ["192.0.2.0/24", "10.1.2.3"]},
+    "backup": {"principals": ["backup"], "valid_for": "+1h", "max_valid_for": "+2h",
+               "force_command": "/usr/local/bin/backup --serve", "extensions": [], "key_id": "backup:{user}"},
+}
+USERS = {"alice": {"profiles": ["default", "ops"]}, "bob": {"profiles": ["backup"]}}
+
+
+def policy_args(ca, workdir, **overrides):
+    args = dict(ca_key=ca.path, store=str(workdir / "issued.db"), user_cert_profiles=PROFILES, users=USERS)
+    args.update(overrides)
+    return args
+
+
+def validity_hours(fields):
+    start, end = fields["Valid"].split("from ", 1)[1].split(" to ")
+    seconds = (datetime.datetime.fromisoformat(end) - datetime.datetime.fromisoformat(start)).total_seconds()
+    return round((seconds - 300) / 3600.0, 2)  # valid_from is five minutes back
+
+
+def test_each_profile_signs_what_it_says_in_one_batch(ansible_playbook, ca, subjects, workdir, keygen_list):
+    paths = dict((name, workdir / ("%s-cert.pub" % name)) for name in ("alice-ops", "alice-default", "bob-backup"))
+    requests = [
+        dict(person="alice", profile="ops", public_key=subjects["ed25519"].public_line, path=str(paths["alice-ops"])),
+        dict(person="alice", public_key=subjects["ecdsa"].public_line, path=str(paths["alice-default"]),
+             valid_for="+2h"),
+        dict(person="bob", profile="backup", public_key_path=subjects["rsa"].pub_path, path=str(paths["bob-backup"])),
+    ]
+    tasks = [cert_task("people", **policy_args(ca, workdir, requests=requests))]
+    first = ansible_playbook.run(tasks)
+    assert_ok(first, changed=1)
+    ops, default, backup = (keygen_fields(keygen_list, paths[name])
+                            for name in ("alice-ops", "alice-default", "bob-backup"))
+    assert ops["Type"].endswith(" user certificate") and ops["Key ID"] == '"alice@ops"'
+    assert ops["Principals"] == ["alice", "ops"] and validity_hours(ops) == 8
+    assert ops["Critical Options"] == ["source-address 192.0.2.0/24,10.1.2.3/32"]
+    assert ops["Extensions"] == ["permit-port-forwarding", "permit-pty"]
+    assert default["Principals"] == ["alice"] and default["Key ID"] == '"alice@default"'
+    assert validity_hours(default) == 2 and default["Critical Options"] == "(none)"
+    assert default["Extensions"] == sorted(certs.DEFAULT_USER_EXTENSIONS)
+    assert backup["Principals"] == ["backup"] and backup["Key ID"] == '"backup:bob"' and validity_hours(backup) == 1
+    assert backup["Critical Options"] == ["force-command /usr/local/bin/backup --serve"]
+    assert backup["Extensions"] == "(none)"
+    rows = store_rows(workdir / "issued.db")
+    assert [(row["requester"], row["key_id"]) for row in rows] == [
+        ("alice", "alice@ops"), ("alice", "alice@default"), ("bob", "backup:bob")]
+
+    second = ansible_playbook.run(tasks)
+    assert_ok(second, changed=0)
+    assert len(store_rows(workdir / "issued.db")) == 3
+
+
+def test_one_task_with_a_policy_and_a_person(ansible_playbook, ca, subjects, workdir, keygen_list):
+    """What a playbook calls for one person: the policy, the person, the profile, a key line."""
+    path = workdir / "carol-cert.pub"
+    play = ansible_playbook.run([cert_task("carol", ca_key=ca.path, store=str(workdir / "issued.db"),
+                                           user_cert_profiles={}, users={}, person="carol",
+                                           public_key=subjects["ed25519"].public_line, path=str(path))])
+    assert_ok(play, changed=1)
+    fields = keygen_fields(keygen_list, path)
+    assert fields["Principals"] == ["carol"] and fields["Key ID"] == '"carol@default"' and validity_hours(fields) == 16
+    assert play.results["carol"]["serial"] == store_rows(workdir / "issued.db")[0]["serial"]
+    assert store_rows(workdir / "issued.db")[0]["requester"] == "carol"
+
+
+POLICY_REFUSALS = {
+    # name: (options of the refused request, text the message must contain)
+    "unknown_person": (dict(person="mallory"), "person: mallory is not in users, so gets no certificate"),
+    "profile_not_theirs": (dict(person="bob", profile="ops"), "profile: bob may not use profile ops (allowed: backup)"),
+    "unknown_profile": (dict(person="alice", profile="root"), "profile: no profile 'root'"),
+    "above_max_valid_for": (dict(person="alice", profile="ops", valid_for="+13h"),
+                            "valid_for: +13h is above profile ops's max_valid_for"),
+    "principal_outside_profile": (dict(person="alice", profile="ops", principals=["root"]),
+                                  "principals: root outside profile ops (allowed: alice, ops)"),
+    "key_id_in_request": (dict(person="alice", key_id="root"), "key_id: a person's certificate takes it from the"),
+    "extensions_in_request": (dict(person="alice", extensions={"permit-agent-forwarding": ""}),
+                              "extensions: a person's certificate takes it from the profile"),
+    "force_command_in_request": (dict(person="alice", critical_options={"force-command": "/bin/sh"}),
+                                 "critical_options: a person's certificate takes it from the profile"),
+    "host_type": (dict(person="alice", type="host"), "type: a person's certificate is a user certificate"),
+    "no_person": (dict(type="user", principals=["root"], valid_for="+1h"), "person is required"),
+    "bad_source_address": (dict(person="alice", user_cert_profiles=dict(PROFILES, ops=dict(
+        PROFILES["ops"], source_address=["10.0.0.1/8"]))), "user_cert_profiles.ops.source_address: '10.0.0.1/8'"),
+    "unknown_extension": (dict(person="alice", user_cert_profiles=dict(PROFILES, ops=dict(
+        PROFILES["ops"], extensions=["permit-everything"]))),
+        "user_cert_profiles.ops.extensions: unknown extension permit-everything"),
+}
+
+
+@pytest.fixture(scope="module")
+def policy_refusals_play(ansible_runner, tmp_path_factory, ca, subjects):
+    """One playbook: every refused request (single and as the second of a batch), then one that is granted."""
+    workdir = tmp_path_factory.mktemp("policy-refusals")
+    good = dict(person="alice", public_key=subjects["ecdsa"].public_line, path=str(workdir / "good-cert.pub"))
+    tasks, paths = [], {}
+    for case, (given, dummy) in sorted(POLICY_REFUSALS.items()):
+        paths[case] = str(workdir / ("%s-cert.pub" % case))
+        args = policy_args(ca, workdir, public_key=subjects["ed25519"].public_line, path=paths[case])
+        args.update(given)
+        tasks.append(cert_task("single_" + case, ignore_errors=True, **args))
+        top_level = dict((k, v) for k, v in given.items() if k == "user_cert_profiles")
+        entry = dict((k, v) for k, v in given.items() if k != "user_cert_profiles")
+        batch = policy_args(ca, workdir, requests=[good, dict(entry, public_key=subjects["ed25519"].public_line,
+                                                              path=paths[case])], **top_level)
+        tasks.append(cert_task("batch_" + case, ignore_errors=True, **batch))
+    tasks.append(cert_task("granted", **policy_args(ca, workdir, requests=[dict(good, path=str(workdir / "ok.pub"))])))
+    play = ansible_runner(workdir / "ansible").run(tasks)
+    return play, paths, workdir
+
+
+@pytest.mark.parametrize("case", sorted(POLICY_REFUSALS))
+def test_a_request_outside_the_policy_signs_writes_and_records_nothing(policy_refusals_play, case):
+    play, paths, workdir = policy_refusals_play
+    assert play.returncode == 0, play.output
+    expected = POLICY_REFUSALS[case][1]
+    for name, prefix in (("single_" + case, ""), ("batch_" + case, "requests[1].")):
+        refused = play.results[name]
+        assert refused["failed"] is True, refused
+        assert expected in refused["msg"], (name, refused["msg"])
+        if not expected.startswith("user_cert_profiles"):
+            assert refused["msg"].startswith(prefix), (name, refused["msg"])  # the request is named
+    assert not os.path.exists(paths[case])
+    assert not os.path.exists(str(workdir / "good-cert.pub"))  # the batch's good request was not signed either
+
+
+def test_policy_refusals_leave_the_log_with_only_the_granted_certificate(policy_refusals_play):
+    play, dummy, workdir = policy_refusals_play
+    assert play.recap["ignored"] == 2 * len(POLICY_REFUSALS) and play.recap["failed"] == 0, play.output
+    assert play.results["granted"]["changed"] is True
+    assert [(row["requester"], row["key_id"]) for row in store_rows(workdir / "issued.db")] == [("alice", "alice@default")]
+    assert os.path.exists(str(workdir / "ok.pub"))

@@ -82,3 +82,60 @@ def test_a_bad_policy_names_the_variable(profiles, users, message):
     with pytest.raises(FleetcaError) as error:
         Policy(profiles, users)
     assert str(error.value).startswith(message), str(error.value)
+
+
+def cert_options(**given):
+    """One certificate's fleetca.ssh.cert options as cert_requests merges them (built-in values set)."""
+    options = dict((name, None) for name in ("type", "public_key", "principals", "key_id", "valid_from", "valid_to",
+                                             "valid_for", "serial", "critical_options", "extensions", "requester",
+                                             "allow_any_principal", "allow_unknown_critical_options", "person",
+                                             "profile", "path"))
+    options.update(principals=[], critical_options={}, allow_any_principal=False, allow_unknown_critical_options=False)
+    options.update(given)
+    return options
+
+
+def test_request_params_are_what_the_profile_grants_the_person():
+    granted = Policy(PROFILES, USERS).request_params("requests[2].", cert_options(
+        person="bob", profile="backup", public_key="K", path="/p", valid_for="+30m"))
+    assert (granted["type"], granted["principals"], granted["key_id"], granted["requester"]) == (
+        "user", ["backup"], "backup:bob", "bob")
+    assert granted["valid_for"] == "+1800s"
+    assert granted["critical_options"] == {"force-command": "/usr/local/bin/backup --serve"}
+    assert (granted["public_key"], granted["path"]) == ("K", "/p")  # what the policy does not decide is kept
+
+
+def test_request_params_default_to_the_default_profile():
+    granted = Policy().request_params("", cert_options(person="carol", type="user", requester="carol"))
+    assert (granted["principals"], granted["key_id"], granted["valid_for"]) == (["carol"], "carol@default", "+57600s")
+
+
+@pytest.mark.parametrize("given, message", [
+    ({}, "requests[1].person is required: the policy (user_cert_profiles, users) applies to every certificate"),
+    ({"person": "alice", "key_id": "root"}, "requests[1].key_id: a person's certificate takes it from the profile"),
+    ({"person": "alice", "extensions": {"permit-pty": ""}}, "requests[1].extensions: a person's certificate takes it"),
+    ({"person": "alice", "critical_options": {"force-command": "/bin/sh"}}, "requests[1].critical_options: "),
+    ({"person": "alice", "valid_to": "forever"}, "requests[1].valid_to: a person's certificate takes it"),
+    ({"person": "alice", "serial": 7}, "requests[1].serial: "),
+    ({"person": "alice", "allow_any_principal": True}, "requests[1].allow_any_principal: "),
+    ({"person": "alice", "type": "host"}, "requests[1].type: a person's certificate is a user certificate, not host"),
+    ({"person": "alice", "requester": "bob"}, "requests[1].requester: a person's certificate is recorded with the "
+                                              "person (alice) as requester"),
+    ({"person": "mallory"}, "requests[1].person: mallory is not in fleetca_ssh_users"),
+    ({"person": "bob", "profile": "ops"}, "requests[1].profile: bob may not use profile ops (allowed: backup)"),
+    ({"person": "alice", "profile": "ops", "valid_for": "+13h"}, "requests[1].valid_for: +13h is above profile ops's"),
+    ({"person": "alice", "profile": "ops", "principals": ["root"]}, "requests[1].principals: root outside profile ops"),
+])
+def test_request_params_outside_the_policy_name_the_option(given, message):
+    with pytest.raises(FleetcaError) as error:
+        Policy(PROFILES, USERS).request_params("requests[1].", cert_options(**given))
+    assert str(error.value).startswith(message), str(error.value)
+
+
+def test_the_inputs_are_named_as_the_caller_names_them():
+    with pytest.raises(FleetcaError) as error:
+        Policy({"ops": {"extensions": ["permit-all"]}}, None, "user_cert_profiles", "users")
+    assert str(error.value).startswith("user_cert_profiles.ops.extensions: unknown extension permit-all")
+    with pytest.raises(FleetcaError) as error:
+        Policy(None, {"alice": {"profiles": ["default"]}}, "user_cert_profiles", "users").certificate("bob")
+    assert "bob is not in users, so gets no certificate" in str(error.value)

@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""playbooks/issue.yml end to end on the controller as CA host: a person's certificate under the
+policy, written on the controller, printed, logged; everything outside the policy or the
+playbook's variables fails naming it and signs nothing."""
+
+import json
+import os
+import sqlite3
+
+import pytest
+from fleetca_testing.commands import collections_root, run, venv_tool
+
+PLAYBOOKS = os.path.join(collections_root(), "ansible_collections", "fleetca", "ssh", "playbooks")
+POLICY = {
+    "fleetca_ssh_user_cert_profiles": {
+        "ops": {"principals": ["{user}", "deploy"], "valid_for": "+8h", "max_valid_for": "+12h",
+                "force_command": "/usr/bin/uptime", "source_address": ["192.0.2.0/24"]}},
+    "fleetca_ssh_users": {"alice": {"profiles": ["default", "ops"]}, "bob": {"profiles": ["default"]}},
+}
+
+
+@pytest.fixture
+def ca(workdir):
+    inventory = {"all": {
+        "vars": dict(POLICY, ansible_python_interpreter=venv_tool("python"), fleetca_ssh_ca_dir=str(workdir / "ca")),
+        "children": {"ssh_ca": {"hosts": {"ca": {"ansible_connection": "local", "ansible_become": False}}}}}}
+    path = workdir / "inventory.json"
+    path.write_text(json.dumps(inventory))
+    play = workdir / "ca.yml"
+    play.write_text(json.dumps([{"hosts": "ssh_ca", "gather_facts": False, "roles": ["fleetca.ssh.ca"]}]))
+    return str(path)
+
+
+def issue(ansible_playbook, workdir, inventory, extra_vars):
+    args = [venv_tool("ansible-playbook"), "-i", inventory, os.path.join(PLAYBOOKS, "issue.yml"),
+            "-e", json.dumps(extra_vars)]
+    result = run(args, check=False, env=ansible_playbook.env(), cwd=str(workdir))
+    return result.returncode, result.stdout + result.stderr
+
+
+def logged(workdir):
+    """(key id, requester) of every certificate in the issuance log (none before the first)."""
+    path = workdir / "ca" / "issued.db"
+    if not path.exists():
+        return []
+    with sqlite3.connect(str(path)) as db:
+        return db.execute("SELECT key_id, requester FROM certificates ORDER BY serial").fetchall()
+
+
+def test_a_person_gets_the_profile_s_certificate_on_the_controller(ansible_playbook, workdir, ca, make_key,
+                                                                    keygen_list):
+    code, output = run_ca(ansible_playbook, workdir, ca)
+    assert code == 0, output
+    key = make_key("issue-alice")
+    code, output = issue(ansible_playbook, workdir, ca, {"fleetca_ssh_issue_user": "alice",
+                                                         "fleetca_ssh_issue_profile": "ops",
+                                                         "fleetca_ssh_issue_public_key_file": key.pub_path})
+    assert code == 0, output
+    cert = workdir / "alice-cert.pub"  # the directory ansible-playbook ran in
+    listing = keygen_list(str(cert))
+    assert 'Key ID: "alice@ops"' in listing and "user certificate" in listing
+    principals = listing.split("Principals:")[1].split("Critical Options:")[0].split()
+    assert principals == ["alice", "deploy"]
+    assert "force-command /usr/bin/uptime" in listing and "source-address 192.0.2.0/24" in listing
+    assert "Principals: alice, deploy" in output and "force-command /usr/bin/uptime" in output  # printed fields
+    assert logged(workdir) == [("alice@ops", "alice")]
+    assert oct(os.stat(str(cert)).st_mode & 0o777) == "0o644"
+
+    code, output = issue(ansible_playbook, workdir, ca, {"fleetca_ssh_issue_user": "bob",
+                                                         "fleetca_ssh_issue_public_key": key.public_line,
+                                                         "fleetca_ssh_issue_dest": "certs-bob.pub"})
+    assert code == 0, output
+    assert 'Key ID: "bob@default"' in keygen_list(str(workdir / "certs-bob.pub"))
+    assert logged(workdir)[-1] == ("bob@default", "bob")
+
+
+def run_ca(ansible_playbook, workdir, inventory):
+    result = run([venv_tool("ansible-playbook"), "-i", inventory, str(workdir / "ca.yml")], check=False,
+                 env=ansible_playbook.env(), cwd=str(workdir))
+    return result.returncode, result.stdout + result.stderr
+
+
+REFUSED = [
+    ({"fleetca_ssh_issue_user": "mallory"}, "mallory"),
+    ({"fleetca_ssh_issue_user": "bob", "fleetca_ssh_issue_profile": "ops"}, "ops"),
+    ({"fleetca_ssh_issue_user": "alice", "fleetca_ssh_issue_profile": "ops", "fleetca_ssh_issue_valid_for": "+2d"},
+     "max_valid_for"),
+    ({"fleetca_ssh_issue_user": "alice", "fleetca_ssh_issue_profil": "ops"},
+     "unknown variable fleetca_ssh_issue_profil: fleetca.ssh.issue reads only fleetca_ssh_issue_dest, "),
+    ({}, "fleetca_ssh_issue_user is required"),
+    ({"fleetca_ssh_issue_user": "alice", "fleetca_ssh_issue_public_key": None},
+     "give exactly one of fleetca_ssh_issue_public_key"),
+]
+
+
+def test_outside_the_policy_or_the_variables_signs_nothing(ansible_playbook, workdir, ca, make_key):
+    code, output = run_ca(ansible_playbook, workdir, ca)
+    assert code == 0, output
+    key = make_key("issue-refused")
+    for extra_vars, named in REFUSED:
+        if "fleetca_ssh_issue_public_key" not in extra_vars and extra_vars:
+            extra_vars = dict(extra_vars, fleetca_ssh_issue_public_key=key.public_line)
+        code, output = issue(ansible_playbook, workdir, ca, extra_vars)
+        assert code != 0, (extra_vars, output)
+        assert named in output, (extra_vars, output)
+    assert logged(workdir) == []
+    assert not [name for name in os.listdir(str(workdir)) if name.endswith("-cert.pub")]
