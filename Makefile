@@ -179,8 +179,8 @@ sanity: install
 # Against the work tree; FQCN references (fleetca.ssh.*) resolve to the installed copy.
 # Real fleets in systemd containers (Debian 11/12/13 images built here, cached):
 # the client role alone; CA + servers + workstation through site.yml; revocation
-# through playbooks/revoke.yml with a server down.
-MOLECULE_SCENARIOS ?= client default revocation
+# through playbooks/revoke.yml with a server down; a server pulling the signed KRL.
+MOLECULE_SCENARIOS ?= client default revocation pull
 
 molecule: venv
 	for scenario in $(MOLECULE_SCENARIOS); do bash tests/bin/molecule.sh $$scenario; done

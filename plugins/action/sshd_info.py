@@ -24,6 +24,7 @@ class ActionModule(PayloadAction):
         digest_files=dict(type="list", elements="str", default=[]),
         principals_dir=dict(type="str"),
         service=dict(type="str"),
+        units=dict(type="list", elements="str", default=[]),
     )
     MODULES = (sshd_config, sshd_probe)
 
@@ -31,4 +32,4 @@ class ActionModule(PayloadAction):
         return dict(types=params["host_key_types"], key_dir=params["key_dir"], main=params["main_config"],
                     dropin=params["dropin"], sshd=params["sshd"], files=params["files"],
                     digest_files=params["digest_files"], principals_dir=params["principals_dir"],
-                    service=params["service"])
+                    service=params["service"], units=params["units"])

@@ -19,9 +19,10 @@ __metaclass__ = type
 import json
 import re
 
-from ansible_collections.fleetca.ssh.plugins.module_utils import sshd_trust
+from ansible_collections.fleetca.ssh.plugins.module_utils import keys, sshd_trust
 from ansible_collections.fleetca.ssh.plugins.module_utils.sshd_config import effective_mismatches
 from ansible_collections.fleetca.ssh.plugins.module_utils.certs import parse_certificate
+from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
 
 HOST_KEY_TYPES = ("ed25519", "rsa", "ecdsa")
 MIN_RSA_BITS = 3072
@@ -77,9 +78,10 @@ def unique(items):
 
 # --- what the CA host published ------------------------------------------------------------
 
-def ca_published(ca_vars, host_ca_public_key="", user_ca_public_key="", extra_user_ca_keys=()):
+def ca_published(ca_vars, host_ca_public_key="", user_ca_public_key="", extra_user_ca_keys=(),
+                 krl_signing_public_key=""):
     """What role fleetca.ssh.ca set on the CA host (`ca_vars`, its variables), where this host's
-    own `host_ca_public_key` / `user_ca_public_key` win when non-empty."""
+    own `host_ca_public_key` / `user_ca_public_key` / `krl_signing_public_key` win when non-empty."""
     paths = ca_vars.get("fleetca_ssh_ca_paths")
     if paths is None:
         paths = {"host_ca_key": ca_vars.get("fleetca_ssh_host_ca_key", "/etc/ssh/fleetca/host_ca"),
@@ -89,7 +91,112 @@ def ca_published(ca_vars, host_ca_public_key="", user_ca_public_key="", extra_us
     return {"paths": paths,
             "krl_master": ca_vars.get("fleetca_ssh_krl_master", {}),
             "host_ca_public_key": (host_ca_public_key or ca_vars.get("fleetca_ssh_host_ca_public_key", "")).strip(),
-            "user_ca_keys": unique(key for key in user_ca_keys if key)}
+            "user_ca_keys": unique(key for key in user_ca_keys if key),
+            "krl_signing_public_key": (krl_signing_public_key
+                                       or ca_vars.get("fleetca_ssh_krl_signing_public_key", "")).strip()}
+
+
+# --- pull sync of the signed KRL: input ----------------------------------------------------
+
+DEFAULT_KRL_SYNC_INTERVAL = "15min"
+# The sshsig namespace and identity the KRL is signed and verified with (module_utils/sshsig.py,
+# roles/server/files/fleetca_krl_sync.py).
+KRL_SIGNATURE_NAMESPACE = "fleetca-krl"
+# What RFC 3986 allows in a URL. Whitespace, quotes and backslashes never reach the unit file's
+# command line, where systemd would split or unescape them.
+URL_CHARACTERS = re.compile(r"^[A-Za-z0-9._~:/?#@!$&'()*+,;=%\[\]-]+$")
+# systemd's time span units (time-util.c, extract_multiplier), in seconds, in the order systemd
+# tries them as prefixes: "min" before "m", so "5mins" is "5min" followed by garbage.
+TIMESPAN_UNITS = (
+    ("seconds", 1), ("second", 1), ("sec", 1), ("s", 1),
+    ("minutes", 60), ("minute", 60), ("min", 60),
+    ("months", 2629800), ("month", 2629800), ("M", 2629800),
+    ("msec", 1e-3), ("ms", 1e-3), ("m", 60),
+    ("hours", 3600), ("hour", 3600), ("hr", 3600), ("h", 3600),
+    ("days", 86400), ("day", 86400), ("d", 86400),
+    ("weeks", 604800), ("week", 604800), ("w", 604800),
+    ("years", 31557600), ("year", 31557600), ("y", 31557600),
+    ("usec", 1e-6), ("us", 1e-6), (u"\u03bcs", 1e-6), (u"\u00b5s", 1e-6),
+)
+TIMESPAN_NUMBER = re.compile(r"\+?(\d*)(?:\.(\d+))?")
+TIMESPAN_WHITESPACE = " \t"
+# The timer fires at most once a second (AccuracySec=1s): a shorter interval would only
+# hammer the web server.
+MIN_KRL_SYNC_SECONDS = 1
+
+
+def interval_text(interval):
+    """A time span as written in YAML: `900` (seconds) is the text "900"."""
+    return interval if isinstance(interval, str) else str(interval)
+
+
+def timespan_seconds(text):
+    """The seconds of a systemd time span ("15min", "1h 30min", "90"), read as systemd's
+    parse_sec reads it, or None when it would refuse it. Also None for what systemd takes but a
+    timer interval must not be: "infinity" (never) and line breaks (the unit file is line based)."""
+    if not isinstance(text, str):
+        return None
+    rest, total = text, None
+    while True:
+        rest = rest.lstrip(TIMESPAN_WHITESPACE)
+        if not rest:
+            return total
+        number = TIMESPAN_NUMBER.match(rest)
+        whole, fraction = number.group(1), number.group(2)
+        if not whole and (fraction is None or rest.startswith("+")):
+            return None  # no number here: a dash, a letter, a sign without digits
+        rest = rest[number.end():]
+        spaced = rest.lstrip(TIMESPAN_WHITESPACE)
+        unit = next(((name, seconds) for name, seconds in TIMESPAN_UNITS if spaced.startswith(name)), None)
+        if unit is None and rest and len(spaced) == len(rest):
+            return None  # "5x", "5.", "1.2.3": neither a unit nor a separator after the number
+        rest = spaced[len(unit[0]):] if unit else spaced
+        value = float((whole or "0") + "." + (fraction or "0"))
+        total = (total or 0) + value * (unit[1] if unit else 1)
+
+
+def krl_url_problem(url):
+    if not isinstance(url, str) or not URL_CHARACTERS.match(url):
+        reason = "a URL on one line, without spaces or quotes"
+    else:
+        scheme, rest = url.split("://", 1) if "://" in url else ("", url)
+        host = rest.split("/", 1)[0]
+        if scheme not in ("http", "https") or not host.strip("@:"):
+            reason = "an http:// or https:// URL with a host"
+        elif "?" in url or "#" in url:
+            reason = "a URL without query or fragment (the signature is fetched from the same URL + .sig)"
+        else:
+            return None
+    return ("fleetca_ssh_krl_url must be %s, the published revoked.krl (for example "
+            "https://ca.example.org/fleetca/revoked.krl); got %s." % (reason, json.dumps(url)))
+
+
+def krl_signing_key_problem(key, ca_host, check_mode):
+    if not key:
+        # In check mode on a new fleet the ca role would only create the signing key.
+        if check_mode:
+            return None
+        return ("fleetca_ssh_krl_url is set but the CA host %s published no KRL signing key "
+                "(fleetca_ssh_krl_signing_public_key): run the fleetca.ssh.ca role (or its tasks_from=facts) on it "
+                "earlier in the same run, or set fleetca_ssh_krl_signing_public_key." % (ca_host or "-"))
+    try:
+        keys.parse_public_key("fleetca_ssh_krl_signing_public_key", key)
+    except FleetcaError as exc:
+        return "%s: must be one public key line 'TYPE BASE64 [COMMENT]'." % exc
+    return None
+
+
+def krl_sync_problems(url, interval, signing_public_key, ca_host, check_mode):
+    """The problems with the pull sync variables; none to check while fleetca_ssh_krl_url is unset."""
+    if not url:
+        return []
+    seconds = timespan_seconds(interval_text(interval))
+    interval_problem = None
+    if seconds is None or seconds < MIN_KRL_SYNC_SECONDS:
+        interval_problem = ("fleetca_ssh_krl_sync_interval must be a systemd time span of at least %ds on one "
+                            "line (for example 15min, 1h, 1h 30min; see systemd.time(7)); got %s."
+                            % (MIN_KRL_SYNC_SECONDS, json.dumps(interval)))
+    return [krl_url_problem(url), interval_problem, krl_signing_key_problem(signing_public_key, ca_host, check_mode)]
 
 
 # --- input checks --------------------------------------------------------------------------
@@ -147,10 +254,12 @@ def has_way_in(sshd_options, cert_only, user_ca_keys):
 
 
 def input_problems(host, host_key_types, host_key_replace, rsa_bits, sshd_options, authorized_principals,
-                   cert_only, user_ca_keys, ca_host, host_ca_public_key, check_mode):
+                   cert_only, user_ca_keys, ca_host, host_ca_public_key, check_mode,
+                   krl_url="", krl_sync_interval=DEFAULT_KRL_SYNC_INTERVAL, krl_signing_public_key=""):
     """Every problem with the role's input, each a sentence naming the variable; [] when none."""
     problems = [host_key_problem(host_key_types, host_key_replace, rsa_bits)]
     problems += sshd_option_problems(sshd_options) + principals_problems(authorized_principals)
+    problems += krl_sync_problems(krl_url, krl_sync_interval, krl_signing_public_key, ca_host, check_mode)
     # In check mode on a new fleet the CA keys do not exist yet (the ca role would create them).
     if not has_way_in(sshd_options, cert_only, user_ca_keys) and not (check_mode and not user_ca_keys):
         problems.append(
@@ -359,3 +468,118 @@ def server_differs(probe, certificates, user_ca_keys, user_ca_keys_file, authori
         "service": not service_ok(probe),
     }
     return sorted(name for name, differ in differs.items() if differ)
+
+
+# --- pull sync of the signed KRL: what goes on the server ----------------------------------
+
+KRL_SYNC_TIMER = "fleetca-krl-sync.timer"
+PROGRAM_MODE = 0o755
+VERSIONED_PYTHON = re.compile(r"(/python3)\.\d+$")
+MANAGED_HEADER = "# Managed by fleetca.ssh (role fleetca.ssh.server): pull sync of the fleet's signed KRL.\n"
+
+
+def systemd_word(text):
+    """`text` as one quoted word of a unit file line: systemd would otherwise expand `%`
+    (specifiers) and `$` (variables) and unescape backslashes."""
+    return '"%s"' % (text.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%").replace("$", "$$"))
+
+
+def allowed_signers_content(signing_public_key):
+    """The allowed_signers line for `ssh-keygen -Y verify`: the KRL signing key, trusted for the
+    KRL's namespace only (a signature over anything else by that key verifies nothing here)."""
+    key_type, blob = signing_public_key.split()[:2]
+    return (MANAGED_HEADER + '%s namespaces="%s" %s %s\n'
+            % (KRL_SIGNATURE_NAMESPACE, KRL_SIGNATURE_NAMESPACE, key_type, blob))
+
+
+def stable_python(python):
+    """The module Python as the service should name it: interpreter discovery finds a versioned
+    `/usr/bin/python3.11`, which a distribution upgrade removes; `/usr/bin/python3` beside it stays."""
+    return VERSIONED_PYTHON.sub(r"\1", python)
+
+
+def krl_sync_service(url, revoked_keys, python, paths):
+    command = [stable_python(python), paths["program"], "--url", url, "--dest", revoked_keys,
+               "--allowed-signers", paths["allowed_signers"]]
+    return (MANAGED_HEADER
+            + "[Unit]\n"
+            "Description=Pull the fleet's signed KRL (fleetca.ssh)\n"
+            "Wants=network-online.target\n"
+            "After=network-online.target\n"
+            "# The timer sets the pace: systemd's start limit must not stop the pulls after a few failures.\n"
+            "StartLimitIntervalSec=0\n"
+            "\n"
+            "[Service]\n"
+            "Type=oneshot\n"
+            "ExecStart=%s\n"
+            "# It downloads from the network as root: it may write the KRL's directory only.\n"
+            "ProtectSystem=strict\n"
+            "ReadWritePaths=%s\n"
+            "ProtectHome=yes\n"
+            "PrivateTmp=yes\n"
+            "NoNewPrivileges=yes\n"
+            % (" ".join(systemd_word(word) for word in command), systemd_word(posix_dirname(revoked_keys))))
+
+
+def krl_sync_timer(interval):
+    return (MANAGED_HEADER
+            + "[Unit]\n"
+            "Description=Pull the fleet's signed KRL every %s (fleetca.ssh)\n"
+            "\n"
+            "[Timer]\n"
+            "# A pull as soon as the timer starts (at boot, or when the role installs it), then one\n"
+            "# every interval after the last one began, a failed one included.\n"
+            "OnActiveSec=0\n"
+            "OnUnitActiveSec=%s\n"
+            "AccuracySec=1s\n"
+            "\n"
+            "[Install]\n"
+            "WantedBy=timers.target\n" % (interval, interval))
+
+
+def posix_dirname(path):
+    return path.rsplit("/", 1)[0] or "/"
+
+
+def krl_sync_plan(probe, url, interval, signing_public_key, revoked_keys, program, paths, check_mode):
+    """What to change on this host for the pull sync (fleetca_ssh_krl_url), by the probe's answer.
+
+    `paths`: where the `program`, the `allowed_signers` file, the `service` and the `timer` units
+    go. With a URL: the files to `write` ({path, content, mode}) where they differ (and the
+    program's directory, in `directories`, when the program is written), and the timer
+    `state` (started; restarted when a unit changed under a running timer, so that the new URL or
+    interval holds now). Without: the files to `remove` and whether to `stop` the timer first.
+    `daemon_reload` when a unit file changes; `differs` when there is anything to do at all."""
+    installed = dict((path, probe["files"].get(path)) for path in paths.values())
+    timer = probe["units"].get(KRL_SYNC_TIMER) or {"active": False, "enabled": False}
+    units = (paths["service"], paths["timer"])
+    plan = {"directories": [], "write": [], "remove": [], "stop": False, "daemon_reload": False, "state": None}
+    if not url:
+        plan["remove"] = [path for path in paths.values() if installed[path] is not None]
+        plan["stop"] = installed[paths["timer"]] is not None and (timer["active"] or timer["enabled"])
+        plan["daemon_reload"] = any(path in plan["remove"] for path in units)
+    else:
+        interval = interval_text(interval).strip()
+        wanted = [(paths["program"], program, PROGRAM_MODE),
+                  (paths["service"], krl_sync_service(url, revoked_keys, probe["python"], paths), sshd_trust.FILE_MODE),
+                  (paths["timer"], krl_sync_timer(interval), sshd_trust.FILE_MODE)]
+        # No key yet only in check mode on a new fleet (the input check refuses it otherwise).
+        if signing_public_key:
+            wanted.insert(1, (paths["allowed_signers"], allowed_signers_content(signing_public_key),
+                              sshd_trust.FILE_MODE))
+        plan["write"] = [{"path": path, "content": content, "mode": "%04o" % mode} for path, content, mode in wanted
+                         if probed_file_differs(installed[path], content.encode("utf-8"), mode)]
+        # /usr/local/libexec is not there on every system (Debian's minimal installs lack it).
+        if any(item["path"] == paths["program"] for item in plan["write"]):
+            plan["directories"] = [posix_dirname(paths["program"])]
+        units_written = any(item["path"] in units for item in plan["write"])
+        plan["daemon_reload"] = units_written
+        # In check mode a timer whose unit is not installed yet cannot be asked about.
+        if check_mode and installed[paths["timer"]] is None:
+            plan["state"] = None
+        elif units_written and timer["active"]:
+            plan["state"] = "restarted"
+        elif not (timer["active"] and timer["enabled"]):
+            plan["state"] = "started"
+    plan["differs"] = bool(plan["write"] or plan["remove"] or plan["stop"] or plan["state"])
+    return plan

@@ -153,7 +153,7 @@ def host_keys(types, key_dir):
 
 
 def service_state(name):
-    """{active, enabled} of a systemd unit; None without systemd."""
+    """{active, enabled} of a systemd unit (a service, a timer); None without systemd."""
     systemctl = which("systemctl")
     if not (systemctl and os.path.isdir("/run/systemd/system")):
         return None
@@ -163,7 +163,7 @@ def service_state(name):
 
 
 def probe(types, key_dir, main, dropin, sshd=None, files=(), digest_files=(), principals_dir=None,
-          service=None):
+          service=None, units=()):
     """Everything the server role compares against, as one dict (see the sshd_info module)."""
     result = {"errors": [], "probed_at": time.time(), "python": sys.executable}
     result.update(host_names())
@@ -200,6 +200,7 @@ def probe(types, key_dir, main, dropin, sshd=None, files=(), digest_files=(), pr
         for name in sorted(os.listdir(principals_dir)):
             result["principals_files"][name] = file_state(os.path.join(principals_dir, name))
     result["service"] = service_state(result["service_name"])
+    result["units"] = dict((name, service_state(name)) for name in units)
     return result
 
 

@@ -68,6 +68,11 @@ options:
   service:
     description: The sshd service name; V(ssh) on the Debian family, else V(sshd), when omitted.
     type: str
+  units:
+    description: More systemd units (services, timers) to return the state of, in RV(units).
+    type: list
+    elements: str
+    default: []
 seealso:
   - module: fleetca.ssh.sshd_trust
 """
@@ -176,6 +181,10 @@ principals_files:
   type: dict
 service:
   description: C(active) and C(enabled) of the sshd service; null without systemd.
+  returned: always
+  type: dict
+units:
+  description: Per O(units) name, C(active) and C(enabled) (null without systemd).
   returned: always
   type: dict
 python:

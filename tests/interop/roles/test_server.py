@@ -29,6 +29,17 @@ def role_task(variables):
     ({"fleetca_ssh_cert_only": True, "fleetca_ssh_user_ca_public_key": ""},
      "Refusing to configure sshd on localhost with no way in"),
     ({"fleetca_ssh_host_ca_public_key": ""}, "No host CA"),
+    ({"fleetca_ssh_krl_url": "file:///srv/revoked.krl", "fleetca_ssh_krl_signing_public_key": GOOD_USER_CA},
+     'fleetca_ssh_krl_url must be an http:// or https:// URL with a host, the published revoked.krl'),
+    ({"fleetca_ssh_krl_url": "http://ca/revoked.krl\nExecStartPre=/bin/sh", "fleetca_ssh_krl_signing_public_key":
+      GOOD_USER_CA}, "fleetca_ssh_krl_url must be a URL on one line"),
+    ({"fleetca_ssh_krl_url": "http://ca/revoked.krl", "fleetca_ssh_krl_sync_interval": "15 mins",
+      "fleetca_ssh_krl_signing_public_key": GOOD_USER_CA},
+     'fleetca_ssh_krl_sync_interval must be a systemd time span of at least 1s on one line'),
+    ({"fleetca_ssh_krl_url": "http://ca/revoked.krl", "fleetca_ssh_krl_sync_interval": "-5min",
+      "fleetca_ssh_krl_signing_public_key": GOOD_USER_CA}, 'fleetca_ssh_krl_sync_interval must be a systemd time span'),
+    ({"fleetca_ssh_krl_url": "http://ca/revoked.krl"},
+     "fleetca_ssh_krl_url is set but the CA host localhost published no KRL signing key"),
 ])
 def test_bad_input_fails_before_the_probe(ansible_playbook, variables, named):
     play = ansible_playbook.run([role_task(variables)])

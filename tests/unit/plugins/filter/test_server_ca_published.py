@@ -15,3 +15,9 @@ def test_reads_the_ca_hosts_variables(load_filter):
     assert published["user_ca_keys"] == ["ssh-ed25519 AAAA user-ca", "ssh-ed25519 BBBB next"]
     assert published == server_plan.ca_published(
         {"fleetca_ssh_user_ca_public_key": "ssh-ed25519 AAAA user-ca"}, extra_user_ca_keys=["ssh-ed25519 BBBB next"])
+
+
+def test_reads_the_krl_signing_key(load_filter):
+    published = load_filter("server_ca_published").function(
+        {"fleetca_ssh_krl_signing_public_key": "ssh-ed25519 AAAA fleetca-krl"})
+    assert published["krl_signing_public_key"] == "ssh-ed25519 AAAA fleetca-krl"

@@ -20,3 +20,11 @@ def test_names_each_problem(load_filter):
 
 def test_good_input(load_filter):
     assert load_filter("server_input_problems").function("web1", **GOOD) == []
+
+
+def test_names_the_pull_sync_problems(load_filter):
+    problems = load_filter("server_input_problems").function(
+        "web1", **dict(GOOD, krl_url="file:///krl", krl_sync_interval="soon", krl_signing_public_key=""))
+    assert [problem.split(" ", 1)[0] for problem in problems] == [
+        "fleetca_ssh_krl_url", "fleetca_ssh_krl_sync_interval", "fleetca_ssh_krl_url"]
+    assert "published no KRL signing key" in problems[2]

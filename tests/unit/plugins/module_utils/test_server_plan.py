@@ -151,7 +151,7 @@ def test_check_mode_on_a_new_fleet_needs_no_ca_yet():
 def test_ca_published_defaults_before_the_ca_role_ran():
     assert server_plan.ca_published({}) == {
         "paths": {"host_ca_key": "/etc/ssh/fleetca/host_ca", "store": "/etc/ssh/fleetca/issued.db"},
-        "krl_master": {}, "host_ca_public_key": "", "user_ca_keys": []}
+        "krl_master": {}, "host_ca_public_key": "", "user_ca_keys": [], "krl_signing_public_key": ""}
 
 
 def test_ca_published_reads_the_ca_host_and_own_keys_win():
@@ -160,7 +160,8 @@ def test_ca_published_reads_the_ca_host_and_own_keys_win():
                "fleetca_ssh_user_ca_public_key": RSA_USER_CA}
     published = server_plan.ca_published(ca_vars, extra_user_ca_keys=[USER_CA, " ", RSA_USER_CA + "\n"])
     assert published == {"paths": {"host_ca_key": "/ca/host", "store": "/ca/db"}, "krl_master": {"sha256": "ab"},
-                         "host_ca_public_key": "host-ca", "user_ca_keys": [RSA_USER_CA, USER_CA]}
+                         "host_ca_public_key": "host-ca", "user_ca_keys": [RSA_USER_CA, USER_CA],
+                         "krl_signing_public_key": ""}
     own = server_plan.ca_published(ca_vars, host_ca_public_key="mine", user_ca_public_key=USER_CA)
     assert own["host_ca_public_key"] == "mine" and own["user_ca_keys"] == [USER_CA]
 
@@ -439,3 +440,240 @@ def test_a_live_override_is_caught_only_where_the_config_stays():
         "permitrootlogin without-password|prohibit-password (sshd -T: permitrootlogin yes): an earlier drop-in "
         "in /etc/ssh/sshd_config.d or a line before the Include in /etc/ssh/sshd_config sets it first."]
     assert probe_problems(overridden, config_differs=True) == []
+
+
+# --- pull sync of the signed KRL -----------------------------------------------------------
+
+SIGNING_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBfJ1bcj0YA74w5sW1PVV/ji2xCVhaxXbTp+nUyAY4yW fleetca-krl"
+URL = "https://ca.example.org/fleetca/revoked.krl"
+PULL_INPUT = dict(krl_url=URL, krl_sync_interval="15min", krl_signing_public_key=SIGNING_KEY)
+
+
+def test_ca_published_reads_the_krl_signing_key_and_the_own_one_wins():
+    ca_vars = {"fleetca_ssh_krl_signing_public_key": SIGNING_KEY + "\n"}
+    assert server_plan.ca_published(ca_vars)["krl_signing_public_key"] == SIGNING_KEY
+    assert server_plan.ca_published(ca_vars, krl_signing_public_key=USER_CA)["krl_signing_public_key"] == USER_CA
+
+
+def pull_problems(**changes):
+    given = dict(PULL_INPUT)
+    given.update(changes)
+    return problems_with(**given)
+
+
+def test_good_pull_input_has_no_problem():
+    assert pull_problems() == []
+    assert pull_problems(krl_url="http://10.0.0.1:8080/krl", krl_sync_interval=900) == []
+
+
+@pytest.mark.parametrize("changes, named", [
+    ({"krl_url": "ftp://ca/revoked.krl"}, 'fleetca_ssh_krl_url must be an http:// or https:// URL with a host, '
+                                          'the published revoked.krl (for example https://ca.example.org/fleetca/'
+                                          'revoked.krl); got "ftp://ca/revoked.krl".'),
+    ({"krl_url": "/srv/revoked.krl"}, "fleetca_ssh_krl_url must be an http:// or https:// URL with a host"),
+    ({"krl_url": "HTTPS://ca/revoked.krl"}, "fleetca_ssh_krl_url must be an http:// or https:// URL"),
+    ({"krl_url": "https:///revoked.krl"}, "fleetca_ssh_krl_url must be an http:// or https:// URL with a host"),
+    ({"krl_url": "https://ca/revoked.krl\nExecStart=/bin/sh"},
+     "fleetca_ssh_krl_url must be a URL on one line, without spaces or quotes"),
+    ({"krl_url": "https://ca/revoked krl"}, "fleetca_ssh_krl_url must be a URL on one line"),
+    ({"krl_url": 'https://ca/"x'}, "fleetca_ssh_krl_url must be a URL on one line"),
+    ({"krl_url": "https://ca/krl?v=1"}, "fleetca_ssh_krl_url must be a URL without query or fragment"),
+    ({"krl_url": ["https://ca/krl"]}, "fleetca_ssh_krl_url must be a URL on one line"),
+    ({"krl_sync_interval": ""}, 'fleetca_ssh_krl_sync_interval must be a systemd time span of at least 1s on one '
+                                'line (for example 15min, 1h, 1h 30min; see systemd.time(7)); got "".'),
+    ({"krl_sync_interval": "-5min"}, 'got "-5min"'),
+    ({"krl_sync_interval": "15 mins"}, 'fleetca_ssh_krl_sync_interval must be a systemd time span'),
+    ({"krl_sync_interval": "0"}, 'fleetca_ssh_krl_sync_interval must be a systemd time span of at least 1s'),
+    ({"krl_sync_interval": "500ms"}, 'fleetca_ssh_krl_sync_interval must be a systemd time span of at least 1s'),
+    ({"krl_sync_interval": "infinity"}, 'fleetca_ssh_krl_sync_interval must be a systemd time span'),
+    ({"krl_sync_interval": "5min\nExecStart=/bin/sh"}, 'fleetca_ssh_krl_sync_interval must be a systemd time span'),
+    ({"krl_signing_public_key": ""}, "fleetca_ssh_krl_url is set but the CA host ca published no KRL signing key "
+                                     "(fleetca_ssh_krl_signing_public_key)"),
+    ({"krl_signing_public_key": "ssh-ed25519 AAAA"}, "fleetca_ssh_krl_signing_public_key"),
+    ({"krl_signing_public_key": SIGNING_KEY + "\nssh-ed25519 AAAA"},
+     "fleetca_ssh_krl_signing_public_key must be a single line"),
+])
+def test_each_pull_problem_is_named(changes, named):
+    problems = pull_problems(**changes)
+    assert len(problems) == 1 and named in problems[0], problems
+    assert "  " not in problems[0] and problems[0].endswith(".")
+
+
+def test_without_a_url_the_pull_variables_are_not_checked():
+    for url in ("", None):
+        assert problems_with(krl_url=url, krl_sync_interval="garbage", krl_signing_public_key="") == []
+
+
+def test_check_mode_on_a_new_fleet_needs_no_signing_key_yet():
+    assert pull_problems(krl_signing_public_key="", check_mode=True) == []
+
+
+# systemd-analyze timespan is the reference: the role must accept exactly what systemd does
+# (minus "infinity" and line breaks, which systemd takes but a timer interval in a unit file must not).
+TIMESPANS = ["15min", "1h 30min", "1h30m", "90", "+5", ".5", "1.5h", "1.2 .3", "5 .5", "2 min 3", "5\t10", "5M",
+             "5m", "3 weeks", "2y", "1 day", "10us", "10\u00b5s", "10\u03bcs", "250ms", "0",
+             "", " ", "-5", "+.5", ".", "5.", "1.5.", "5x", "5 mins", "5mins", "1.2.3", "1e3", "abc", "1h -1s",
+             "1 d a y", "5 ."]
+
+
+@pytest.mark.parametrize("text", TIMESPANS)
+def test_timespans_are_read_as_systemd_reads_them(text):
+    analyzed = subprocess.run(["systemd-analyze", "timespan", text], capture_output=True, text=True, check=False)
+    seconds = server_plan.timespan_seconds(text)
+    if analyzed.returncode != 0:
+        assert seconds is None, analyzed.stderr
+    else:
+        micro = [line for line in analyzed.stdout.splitlines() if line.strip().startswith("\u03bcs:")]
+        assert seconds is not None and round(seconds * 1e6) == int(micro[0].split(":")[1]), analyzed.stdout
+
+
+@pytest.mark.parametrize("text", ["infinity", "5\n10"])
+def test_what_systemd_takes_but_no_interval_may_be(text):
+    assert subprocess.run(["systemd-analyze", "timespan", text], capture_output=True, check=False).returncode == 0
+    assert server_plan.timespan_seconds(text) is None
+
+
+PATHS = {"program": "/usr/local/libexec/fleetca-krl-sync", "allowed_signers": "/etc/ssh/fleetca_krl_allowed_signers",
+         "service": "/etc/systemd/system/fleetca-krl-sync.service",
+         "timer": "/etc/systemd/system/fleetca-krl-sync.timer"}
+PROGRAM = "print('the program')\n"
+
+
+@pytest.fixture
+def sync_paths(tmp_path):
+    return dict((name, str(tmp_path / name.replace("_", "-"))) for name in PATHS)
+
+
+def sync_probe(paths, timer=None):
+    return {"python": "/usr/bin/python3", "units": {server_plan.KRL_SYNC_TIMER: timer},
+            "files": dict((path, sshd_probe.file_state(path)) for path in paths.values())}
+
+
+def sync_plan(paths, timer=None, url=URL, check_mode=False, **changes):
+    given = dict(url=url, interval="15min", signing_public_key=SIGNING_KEY, revoked_keys="/etc/ssh/fleetca_revoked.krl",
+                 program=PROGRAM, paths=paths, check_mode=check_mode)
+    given.update(changes)
+    return server_plan.krl_sync_plan(sync_probe(paths, timer), **given)
+
+
+def install(plan):
+    """What the role's copy tasks do with the plan: each file written with its mode, root:root."""
+    for item in plan["write"]:
+        with open(item["path"], "w") as handle:
+            handle.write(item["content"])
+        os.chmod(item["path"], int(item["mode"], 8))
+        os.chown(item["path"], 0, 0)
+
+
+RUNNING = {"active": True, "enabled": True}
+
+
+def test_a_new_pull_sync_writes_everything_and_starts_the_timer(sync_paths):
+    plan = sync_plan(sync_paths)
+    assert [item["path"] for item in plan["write"]] == [sync_paths[name] for name in PATHS]
+    assert [item["mode"] for item in plan["write"]] == ["0755", "0644", "0644", "0644"]
+    assert plan["write"][0]["content"] == PROGRAM
+    assert plan["directories"] == [os.path.dirname(sync_paths["program"])]
+    assert plan["remove"] == [] and not plan["stop"]
+    assert plan["daemon_reload"] and plan["state"] == "started" and plan["differs"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the role wants root:root files")
+def test_an_installed_pull_sync_is_left_alone(sync_paths):
+    install(sync_plan(sync_paths))
+    plan = sync_plan(sync_paths, timer=RUNNING)
+    assert plan == {"directories": [], "write": [], "remove": [], "stop": False, "daemon_reload": False,
+                    "state": None, "differs": False}
+    # A timer stopped or disabled since (by hand) is started again, with no reload.
+    plan = sync_plan(sync_paths, timer={"active": False, "enabled": True})
+    assert plan["write"] == [] and plan["state"] == "started" and not plan["daemon_reload"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the role wants root:root files")
+@pytest.mark.parametrize("changes, rewritten, state", [
+    ({"url": "https://other.example.org/revoked.krl"}, ["service"], "restarted"),
+    ({"interval": "5min"}, ["timer"], "restarted"),
+    ({"revoked_keys": "/etc/ssh/other.krl"}, ["service"], "restarted"),
+    ({"signing_public_key": USER_CA}, ["allowed_signers"], None),
+    ({"program": PROGRAM + "# new\n"}, ["program"], None),
+])
+def test_a_change_rewrites_its_file_and_restarts_the_timer_only_for_a_unit(sync_paths, changes, rewritten, state):
+    install(sync_plan(sync_paths))
+    plan = sync_plan(sync_paths, timer=RUNNING, **changes)
+    assert [item["path"] for item in plan["write"]] == [sync_paths[name] for name in rewritten]
+    assert plan["directories"] == ([os.path.dirname(sync_paths["program"])] if rewritten == ["program"] else [])
+    assert plan["state"] == state and plan["daemon_reload"] == (state is not None) and plan["differs"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the role wants root:root files")
+def test_a_file_with_another_mode_is_rewritten(sync_paths):
+    install(sync_plan(sync_paths))
+    os.chmod(sync_paths["program"], 0o644)
+    assert [item["path"] for item in sync_plan(sync_paths, timer=RUNNING)["write"]] == [sync_paths["program"]]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the role wants root:root files")
+@pytest.mark.parametrize("url", ["", None])
+def test_without_a_url_what_was_installed_is_removed_after_the_timer_stops(sync_paths, url):
+    install(sync_plan(sync_paths))
+    plan = sync_plan(sync_paths, timer=RUNNING, url=url)
+    assert plan["remove"] == [sync_paths[name] for name in PATHS] and plan["write"] == []
+    assert plan["stop"] and plan["daemon_reload"] and plan["state"] is None and plan["differs"]
+    os.unlink(sync_paths["timer"])
+    plan = sync_plan(sync_paths, url=url)  # the timer's unit is gone: nothing to stop
+    assert not plan["stop"] and plan["remove"] == [sync_paths[name] for name in ("program", "allowed_signers",
+                                                                                 "service")]
+
+
+def test_without_a_url_and_nothing_installed_nothing_differs(sync_paths):
+    assert not sync_plan(sync_paths, url="")["differs"]
+
+
+def test_check_mode_on_a_new_server_writes_but_does_not_ask_a_timer_that_is_not_there(sync_paths):
+    plan = sync_plan(sync_paths, check_mode=True, signing_public_key="")
+    assert [item["path"] for item in plan["write"]] == [sync_paths[name] for name in ("program", "service", "timer")]
+    assert plan["state"] is None and plan["daemon_reload"] and plan["differs"]
+
+
+def test_the_units_run_the_program_on_the_installed_krl(sync_paths):
+    plan = sync_plan(sync_paths, interval=" 1h 30min ")
+    written = dict((item["path"], item["content"]) for item in plan["write"])
+    service, timer = written[sync_paths["service"]], written[sync_paths["timer"]]
+    assert ('\nExecStart="/usr/bin/python3" "%s" "--url" "%s" "--dest" "/etc/ssh/fleetca_revoked.krl" '
+            '"--allowed-signers" "%s"\n' % (sync_paths["program"], URL, sync_paths["allowed_signers"])) in service
+    assert "\nType=oneshot\n" in service and '\nReadWritePaths="/etc/ssh"\n' in service
+    assert "\nOnUnitActiveSec=1h 30min\n" in timer and "\nWantedBy=timers.target\n" in timer
+    assert written[sync_paths["allowed_signers"]].endswith(
+        '\nfleetca-krl namespaces="fleetca-krl" %s\n' % " ".join(SIGNING_KEY.split()[:2]))
+
+
+@pytest.mark.parametrize("python, named", [("/usr/bin/python3.11", "/usr/bin/python3"),
+                                           ("/usr/bin/python3", "/usr/bin/python3"),
+                                           ("/opt/venv/bin/python", "/opt/venv/bin/python")])
+def test_the_service_names_the_python_that_outlives_an_upgrade(python, named):
+    service = server_plan.krl_sync_service(URL, "/krl", python, PATHS)
+    assert '\nExecStart="%s" "%s"' % (named, PATHS["program"]) in service
+
+
+def test_systemd_specifiers_and_variables_in_a_url_stay_literal():
+    assert server_plan.systemd_word("https://ca/a%41$HOME/krl") == '"https://ca/a%%41$$HOME/krl"'
+    assert server_plan.systemd_word('a"b\\c') == '"a\\"b\\\\c"'
+
+
+def test_the_allowed_signers_line_verifies_what_the_krl_signing_key_signed(tmp_path):
+    """ssh-keygen -Y verify accepts the KRL signing key's sshsig signature through our line, and
+    only in the KRL's namespace."""
+    key = tmp_path / "krl_signing"
+    public_key = ssh_keygen(key)
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(server_plan.allowed_signers_content(public_key + " a comment"))
+    data = tmp_path / "revoked.krl"
+    data.write_bytes(b"SSHKRL\n\0 any bytes")
+    for namespace, verifies in (("fleetca-krl", True), ("file", False)):
+        subprocess.run(["ssh-keygen", "-q", "-Y", "sign", "-f", str(key), "-n", namespace, str(data)], check=True)
+        with open(str(data), "rb") as stdin:
+            status = subprocess.run(["ssh-keygen", "-Y", "verify", "-f", str(allowed), "-I", "fleetca-krl",
+                                     "-n", namespace, "-s", str(data) + ".sig"], stdin=stdin,
+                                    capture_output=True, check=False).returncode
+        assert (status == 0) == verifies
+        os.unlink(str(data) + ".sig")
