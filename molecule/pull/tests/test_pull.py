@@ -211,6 +211,8 @@ def test_a_bad_publication_keeps_the_installed_krl_and_fails_the_service(hosts, 
         assert re.search(reason, journal_since(server, since)), journal_since(server, since)
         assert sha256(server, INSTALLED_KRL) == installed
         assert_alice_refused_bob_admitted(logins(hosts))
+        # A failed pull does not stop the pulls: the timer still waits for the next one.
+        assert server.run(f"systemctl is-active {TIMER}").stdout.strip() == "active"
     finally:
         for suffix, data in good.items():
             write_bytes(ca, PUBLISHED + suffix, data)

@@ -13,6 +13,9 @@ sshd itself uses) and its version is not lower than the installed one. Then the 
 atomically (temp file in the same directory, fsync, rename), mode 0644, owned by root when run as
 root. Any failure keeps the installed KRL byte for byte, says why on stderr (the journal) and
 exits non-zero. An installed KRL that is already the published one is left alone (exit 0).
+From reading the installed KRL to the rename it holds the lock DEST.lock (flock), the one
+fleetca.ssh.sshd_trust holds when a push replaces the KRL: a pull and a push that meet cannot
+leave the older KRL in place.
 
 Standard library only, Python 3.6+, no collection import: the server role installs this file as
 it is (servers need not have `cryptography` or Ansible, and OpenSSH is the verifier that matters).
@@ -24,11 +27,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import argparse
+import contextlib
+import errno
+import fcntl
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import time
 
 from urllib.error import URLError
 from urllib.request import urlopen
@@ -40,6 +47,9 @@ FILE_MODE = 0o644
 MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_TIMEOUT = 30
 KRL_VERSION_LINE = re.compile(r"^# KRL version (\d+)$", re.MULTILINE)
+# The lock file beside the KRL (plugins/module_utils/locks.py in the collection: the same name).
+LOCK_SUFFIX = ".lock"
+LOCK_POLL = 0.1
 
 
 class SyncError(Exception):
@@ -112,6 +122,28 @@ def install(temp_path, dest):
         os.close(dir_fd)
 
 
+@contextlib.contextmanager
+def krl_lock(dest, timeout):
+    """Hold the KRL's lock for the block; SyncError when another writer holds it for `timeout` s."""
+    fd = os.open(dest + LOCK_SUFFIX, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.time() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except (IOError, OSError) as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.time() >= deadline:
+                    raise SyncError("another writer of the KRL has held %s%s for more than %d s"
+                                    % (dest, LOCK_SUFFIX, timeout))
+                time.sleep(LOCK_POLL)
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock
+
+
 def read_installed(dest):
     try:
         with open(dest, "rb") as handle:
@@ -124,6 +156,12 @@ def sync(url, dest, allowed_signers, ssh_keygen="ssh-keygen", timeout=DEFAULT_TI
     """Install the published KRL at `dest` after every check; the message to log. SyncError: kept."""
     data = download(url, timeout)
     signature = download(url + ".sig", timeout)
+    with krl_lock(dest, timeout):
+        return install_verified(data, signature, url, dest, allowed_signers, ssh_keygen)
+
+
+def install_verified(data, signature, url, dest, allowed_signers, ssh_keygen):
+    """The checks and the rename, under the KRL's lock."""
     installed = read_installed(dest)
     if installed == data:
         return "%s is already the published KRL" % dest
@@ -157,7 +195,8 @@ def main(argv=None):
     parser.add_argument("--dest", required=True, help="the installed KRL (sshd's RevokedKeys)")
     parser.add_argument("--allowed-signers", required=True, help="allowed_signers file with the KRL signing key")
     parser.add_argument("--ssh-keygen", default="ssh-keygen")
-    parser.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT)
+    parser.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT,
+                        help="seconds for each download, and for the KRL's lock")
     args = parser.parse_args(argv)
     try:
         print("fleetca-krl-sync: " + sync(args.url, args.dest, args.allowed_signers, args.ssh_keygen, args.timeout))

@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from ansible_collections.fleetca.ssh.plugins.module_utils import krl, krl_request, sshsig
+from ansible_collections.fleetca.ssh.plugins.module_utils import krl, krl_request, locks, sshsig
 from ansible_collections.fleetca.ssh.plugins.module_utils.signers import KeyFileSigner
 
 # The program as the role installs it: the file itself, run by python3 (no collection import).
@@ -64,10 +64,10 @@ def publish(www, name, data, signer, signature_of=None):
     return "%s/%s" % (base, name)
 
 
-def run_sync(url, dest, allowed):
+def run_sync(url, dest, allowed, timeout=5):
     """The program as the systemd service runs it: its own file, with python3."""
     return subprocess.run([sys.executable, SYNC_SOURCE, "--url", url, "--dest", str(dest), "--allowed-signers",
-                           allowed, "--timeout", "5"], capture_output=True, text=True, check=False)
+                           allowed, "--timeout", str(timeout)], capture_output=True, text=True, check=False)
 
 
 def keygen_revoked(krl_path, serial, tmp_path):
@@ -163,3 +163,15 @@ def test_a_missing_installed_krl_is_created(www, signers, tmp_path):
     result = run_sync(url, dest, signers["allowed"])
     assert result.returncode == 0, result
     assert dest.read_bytes() == krl_bytes(1, [3])
+
+
+def test_it_waits_for_the_lock_a_push_holds_and_then_installs(www, signers, installed):
+    """fleetca.ssh.sshd_trust holds the collection's lock (module_utils/locks.py) beside the KRL while
+    a push replaces it: a pull meanwhile keeps its hands off, and installs once the lock is free."""
+    url = publish(www, "after-push.krl", krl_bytes(7, [42]), signers["krl_signing"])
+    before = installed.read_bytes()
+    with locks.FileLock(str(installed)):
+        assert_kept(run_sync(url, installed, signers["allowed"], timeout=1), installed, before,
+                    "another writer of the KRL has held %s.lock for more than 1 s" % installed)
+    result = run_sync(url, installed, signers["allowed"])
+    assert result.returncode == 0 and installed.read_bytes() == krl_bytes(7, [42]), result
