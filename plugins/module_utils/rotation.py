@@ -144,3 +144,31 @@ def finish_refusal(valid_records, previous_line):
             "fleetca_ssh_rotate_force: true to cut them off now"
             % (len(valid_records), "" if len(valid_records) == 1 else "s", previous_line, named,
                " and %d more" % more if more > 0 else ""))
+
+
+# --- the request of playbook fleetca.ssh.rotate ---------------------------------------------
+
+REQUEST_PREFIX = "fleetca_ssh_rotate_"
+CAS = ("user", "host")
+
+
+def rotate_request(variables):
+    """The rotation playbook fleetca.ssh.rotate was asked for, from every variable whose name
+    starts with fleetca_ssh_rotate_: {ca, phase, force}. A typo, a missing or unknown CA or phase
+    fails here, naming the variable, before anything changes."""
+    accepted = [REQUEST_PREFIX + name for name in ("ca", "force", "phase")]
+    unknown = sorted(set(variables) - set(accepted))
+    if unknown:
+        raise FleetcaError("unknown variable%s %s: fleetca.ssh.rotate reads only %s"
+                           % ("s" if len(unknown) > 1 else "", ", ".join(unknown), ", ".join(accepted)))
+    ca = variables.get(REQUEST_PREFIX + "ca")
+    if ca not in CAS:
+        raise FleetcaError("%sca must be user or host (which CA to rotate), not %r" % (REQUEST_PREFIX, ca))
+    requested = variables.get(REQUEST_PREFIX + "phase")
+    if requested not in PHASES:
+        raise FleetcaError("%sphase must be one of %s (in that order; rollback after start or switch), not %r"
+                           % (REQUEST_PREFIX, ", ".join(PHASES), requested))
+    force = variables.get(REQUEST_PREFIX + "force", False)
+    if force not in (True, False, "true", "false", "True", "False", "yes", "no"):
+        raise FleetcaError("%sforce must be true or false, not %r" % (REQUEST_PREFIX, force))
+    return {"ca": ca, "phase": requested, "force": force in (True, "true", "True", "yes")}

@@ -135,3 +135,26 @@ def test_only_certificates_valid_now_keep_finish_waiting_and_the_refusal_names_t
     assert "13 still-valid certificates of the previous key ssh-ed25519 AAAA old" in message
     assert "alice-2 (serial 2), alice-10 (serial 10)" in message and "and 3 more" in message
     assert "alice-1 " not in message and "fleetca_ssh_rotate_force" in message
+
+
+@pytest.mark.parametrize("variables, named", [
+    ({"fleetca_ssh_rotate_phase": "start"}, "fleetca_ssh_rotate_ca must be user or host (which CA to rotate), not None"),
+    ({"fleetca_ssh_rotate_ca": "users", "fleetca_ssh_rotate_phase": "start"}, "fleetca_ssh_rotate_ca must be user or host"),
+    ({"fleetca_ssh_rotate_ca": "user"}, "fleetca_ssh_rotate_phase must be one of start, switch, finish, rollback"),
+    ({"fleetca_ssh_rotate_ca": "user", "fleetca_ssh_rotate_phase": "begin"}, "not 'begin'"),
+    ({"fleetca_ssh_rotate_ca": "user", "fleetca_ssh_rotate_phase": "finish", "fleetca_ssh_rotate_force": "maybe"},
+     "fleetca_ssh_rotate_force must be true or false"),
+    ({"fleetca_ssh_rotate_ca": "user", "fleetca_ssh_rotate_phase": "start", "fleetca_ssh_rotate_cas": "host"},
+     "unknown variable fleetca_ssh_rotate_cas: fleetca.ssh.rotate reads only fleetca_ssh_rotate_ca, "
+     "fleetca_ssh_rotate_force, fleetca_ssh_rotate_phase"),
+])
+def test_the_rotate_request_names_the_variable_that_is_wrong(variables, named):
+    with pytest.raises(FleetcaError) as error:
+        rotation.rotate_request(variables)
+    assert named in str(error.value)
+
+
+def test_the_rotate_request_reads_force_as_extra_vars_give_it():
+    request = rotation.rotate_request({"fleetca_ssh_rotate_ca": "host", "fleetca_ssh_rotate_phase": "finish",
+                                       "fleetca_ssh_rotate_force": "true"})
+    assert request == {"ca": "host", "phase": "finish", "force": True}
