@@ -247,7 +247,7 @@ def main():
             phase=dict(type="str", choices=["status"] + list(rotation.PHASES), default="status"),
             passphrase=dict(type="str", no_log=True),
             comment=dict(type="str", default="fleetca"),
-            extra_keys=dict(type="list", elements="str", default=[]),
+            extra_keys=dict(type="list", elements="str", default=[], no_log=False),  # public keys
             store=dict(type="path"),
             force=dict(type="bool", default=False),
             **locks.ARGUMENT_SPEC
