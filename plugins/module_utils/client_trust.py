@@ -29,6 +29,8 @@ from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaErr
 # The role's variables that check_settings reads; None stands for "not set".
 VARIABLES = (
     "fleetca_ssh_host_ca_public_key",
+    "fleetca_ssh_host_ca_trusted_keys",
+    "fleetca_ssh_host_ca_extra_keys",
     "fleetca_ssh_known_hosts_path",
     "fleetca_ssh_known_hosts_user",
     "fleetca_ssh_known_hosts_mode",
@@ -163,6 +165,24 @@ def check_revoked_keys(value):
     return lines
 
 
+def check_ca_keys(ca_key, trusted_keys, extra_keys):
+    """The host CA key lines to trust, each checked: the current key, the CA host's published
+    trust set (the next or previous key during a rotation), the extra keys (a spare CA); one
+    line per distinct key, the first occurrence kept."""
+    lines = [check_key_line("fleetca_ssh_host_ca_public_key", ca_key)]
+    for field, value in (("fleetca_ssh_host_ca_trusted_keys", trusted_keys),
+                         ("fleetca_ssh_host_ca_extra_keys", extra_keys)):
+        _check_string_list(field, value, True, "public key lines (strings)")
+        lines.extend(check_key_line("%s[%d]" % (field, index), item) for index, item in enumerate(value))
+    kept, materials = [], set()
+    for line in lines:
+        material = tuple(line.split(" ", 2)[:2])
+        if material not in materials:
+            materials.add(material)
+            kept.append(line)
+    return kept
+
+
 def check_user(value):
     if value in (None, ""):
         return ""
@@ -212,7 +232,8 @@ def check_settings(variables):
         raise FleetcaError("fleetca_ssh_host_ca_public_key is required: the host CA's public key line, as the "
                            "fleetca.ssh.ca role sets it")
     settings = dict(
-        ca_key=check_key_line("fleetca_ssh_host_ca_public_key", ca_key),
+        ca_keys=check_ca_keys(ca_key, value["fleetca_ssh_host_ca_trusted_keys"] or [],
+                              value["fleetca_ssh_host_ca_extra_keys"] or []),
         patterns=check_patterns(value["fleetca_ssh_known_hosts_patterns"]),
         revoked=check_revoked_keys(value["fleetca_ssh_revoked_host_keys"]),
         user=check_user(value["fleetca_ssh_known_hosts_user"]),
@@ -315,7 +336,8 @@ def known_hosts_target(settings, report, host):
 
 
 def known_hosts_block(settings):
-    lines = ["@cert-authority %s %s" % (",".join(settings["patterns"]), settings["ca_key"])]
+    patterns = ",".join(settings["patterns"])
+    lines = ["@cert-authority %s %s" % (patterns, ca_key) for ca_key in settings["ca_keys"]]
     lines.extend("@revoked * %s" % line for line in settings["revoked"])
     return "\n".join(lines)
 

@@ -81,12 +81,18 @@ def unique(items):
 def ca_published(ca_vars, host_ca_public_key="", user_ca_public_key="", extra_user_ca_keys=(),
                  krl_signing_public_key=""):
     """What role fleetca.ssh.ca set on the CA host (`ca_vars`, its variables), where this host's
-    own `host_ca_public_key` / `user_ca_public_key` / `krl_signing_public_key` win when non-empty."""
+    own `host_ca_public_key` / `user_ca_public_key` / `krl_signing_public_key` win when non-empty.
+    The user CA keys to trust are the CA host's published trust set
+    (fleetca_ssh_user_ca_trusted_keys), then the extra keys."""
     paths = ca_vars.get("fleetca_ssh_ca_paths")
     if paths is None:
         paths = {"host_ca_key": ca_vars.get("fleetca_ssh_host_ca_key", "/etc/ssh/fleetca/host_ca"),
                  "store": ca_vars.get("fleetca_ssh_store", "/etc/ssh/fleetca/issued.db")}
-    user_ca_keys = [user_ca_public_key or ca_vars.get("fleetca_ssh_user_ca_public_key", "")]
+    if user_ca_public_key:
+        user_ca_keys = [user_ca_public_key]
+    else:  # the CA host's trust set keeps a rotation's next or previous key
+        user_ca_keys = list(ca_vars.get("fleetca_ssh_user_ca_trusted_keys")
+                            or [ca_vars.get("fleetca_ssh_user_ca_public_key", "")])
     user_ca_keys = [key.strip() for key in user_ca_keys + list(extra_user_ca_keys)]
     return {"paths": paths,
             "krl_master": ca_vars.get("fleetca_ssh_krl_master", {}),
@@ -265,7 +271,7 @@ def input_problems(host, host_key_types, host_key_replace, rsa_bits, sshd_option
         problems.append(
             "Refusing to configure sshd on %s with no way in: password and keyboard-interactive authentication "
             "are off, authorized keys are off (fleetca_ssh_cert_only: %s) and no user CA is trusted (the CA host "
-            "%s published no fleetca_ssh_user_ca_public_key and fleetca_ssh_trusted_user_ca_keys_extra is empty). "
+            "%s published no fleetca_ssh_user_ca_public_key and fleetca_ssh_user_ca_extra_keys is empty). "
             "Run the fleetca.ssh.ca role on the CA host in the same run (playbook fleetca.ssh.enroll does), set "
             "fleetca_ssh_user_ca_public_key, or keep authorized keys." % (host, cert_only, ca_host or "-"))
     if not check_mode and not (ca_host and host_ca_public_key):

@@ -53,9 +53,32 @@ def refused(values):
 def test_settings_trim_the_key_lines_and_keep_each_revoked_key_once(lines):
     settings = client_trust.check_settings(variables(
         lines, fleetca_ssh_revoked_host_keys=[lines["rsa"], " " + lines["rsa"].strip(), lines["ecdsa"]]))
-    assert settings["ca_key"] == lines["ed25519"].strip()  # the .pub file's newline is dropped
+    assert settings["ca_keys"] == [lines["ed25519"].strip()]  # the .pub file's newline is dropped
     assert settings["revoked"] == [lines["rsa"].strip(), lines["ecdsa"].strip()]
     assert (settings["user"], settings["mode"], settings["client_config"]) == ("", None, False)
+
+
+def test_one_cert_authority_line_per_distinct_host_ca_key_of_the_trust_set_and_the_extra_keys(lines):
+    current, upcoming, spare = lines["ed25519"].strip(), lines["ecdsa"].strip(), lines["rsa"].strip()
+    settings = client_trust.check_settings(variables(
+        lines, fleetca_ssh_host_ca_trusted_keys=[current.rsplit(" ", 1)[0] + " other-comment", upcoming],
+        fleetca_ssh_host_ca_extra_keys=[spare, upcoming]))
+    assert client_trust.known_hosts_block(settings).split("\n") == [
+        "@cert-authority * " + current, "@cert-authority * " + upcoming, "@cert-authority * " + spare]
+
+
+@pytest.mark.parametrize("name, value, expect", [
+    ("trusted", {"fleetca_ssh_host_ca_trusted_keys": ["{key}", "{key}\n@cert-authority * {key}"]},
+     "fleetca_ssh_host_ca_trusted_keys[1] must be one line"),
+    ("extra", {"fleetca_ssh_host_ca_extra_keys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAbogus"]},
+     "fleetca_ssh_host_ca_extra_keys[0] is not a valid public key"),
+    ("not a list", {"fleetca_ssh_host_ca_extra_keys": "{key}"}, "fleetca_ssh_host_ca_extra_keys must be a list"),
+])
+def test_a_bad_trusted_or_extra_host_ca_key_is_refused_naming_it(lines, name, value, expect):
+    key = lines["ed25519"].strip()
+    overrides = dict((field, [item.format(key=key) for item in items] if isinstance(items, list) else items.format(key=key))
+                     for field, items in value.items())
+    assert expect in refused(variables(lines, **overrides))
 
 
 @pytest.mark.parametrize("name, bad, expect", [

@@ -166,6 +166,15 @@ def test_ca_published_reads_the_ca_host_and_own_keys_win():
     assert own["host_ca_public_key"] == "mine" and own["user_ca_keys"] == [USER_CA]
 
 
+def test_ca_published_trusts_the_ca_hosts_trust_set_mid_rotation_then_the_extra_keys():
+    ca_vars = {"fleetca_ssh_user_ca_public_key": USER_CA,
+               "fleetca_ssh_user_ca_trusted_keys": [USER_CA, RSA_USER_CA]}
+    published = server_plan.ca_published(ca_vars, extra_user_ca_keys=[RSA_USER_CA, "ssh-ed25519 CCCC spare"])
+    assert published["user_ca_keys"] == [USER_CA, RSA_USER_CA, "ssh-ed25519 CCCC spare"]
+    # an empty trust set (a CA host set up before rotation existed) falls back to its current key
+    assert server_plan.ca_published(dict(ca_vars, fleetca_ssh_user_ca_trusted_keys=[]))["user_ca_keys"] == [USER_CA]
+
+
 def test_ca_published_paths_from_the_ca_variables_without_published_paths():
     paths = server_plan.ca_published({"fleetca_ssh_host_ca_key": "/k", "fleetca_ssh_store": "/s"})["paths"]
     assert paths == {"host_ca_key": "/k", "store": "/s"}
