@@ -271,7 +271,7 @@ def update_file(module, path, request):
     params = module.params
 
     def plan():
-        loaded = load_krl_file(path)
+        loaded = load_krl_file("path", path)
         current, digest = loaded if loaded else (None, None)
         update = plan_update(current, request, params["state"], params["comment"], params["krl_version"])
         data = update.krl.to_bytes() if update.changed else None
