@@ -770,20 +770,20 @@ def parse_krl(data):
 
 # --- files ----------------------------------------------------------------
 
-def load_krl_file(path):
-    """(Krl, SHA-256 hex digest of the file, the file's bytes) at `path`, or None when there is
-    no file.
+def load_krl_file(field, path):
+    """(Krl, SHA-256 hex digest of the file, the file's bytes) at `path` (the option `field`),
+    or None when there is no file.
 
     The digest names the exact bytes, so that a copy can be proved identical to the master."""
     if os.path.isdir(path):
-        raise FleetcaError("path: %s is a directory, not a KRL file" % path)
+        raise FleetcaError("%s: %s is a directory, not a KRL file" % (field, path))
     data = read_if_exists(path)
     if data is None:
         return None
     try:
         return parse_krl(data), hashlib.sha256(data).hexdigest(), data
     except WireError as exc:
-        raise FleetcaError("path: %s is not a valid KRL: %s" % (path, exc))
+        raise FleetcaError("%s: %s is not a valid KRL: %s" % (field, path, exc))
 
 
 # --- description (krl_info, diff) -----------------------------------------

@@ -15,6 +15,7 @@ __metaclass__ = type
 
 import json
 import os
+import pathlib
 import sqlite3
 import time
 
@@ -69,15 +70,19 @@ class IssuanceRecord:
 
 
 class IssuanceLog:
-    """Open (creating if needed, mode 0600) the log at `path`."""
+    """Open (creating if needed, mode 0600) the log at `path`; with `read_only`, an existing one
+    only, which nothing done through this object can change."""
 
-    def __init__(self, path):
+    def __init__(self, path, read_only=False):
         self.path = path
         directory = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(directory):
             raise FleetcaError("store: directory %s does not exist" % directory)
         if os.path.isdir(path):
             raise FleetcaError("store: %s is a directory" % path)
+        if read_only:
+            self._db = self._open_read_only(path)
+            return
         if not os.path.exists(path):
             # create it private before sqlite opens it with the umask's mode
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
@@ -89,6 +94,18 @@ class IssuanceLog:
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('next_serial', '1')")
         except sqlite3.DatabaseError as exc:
             raise FleetcaError("store: %s is not a usable issuance log: %s" % (path, exc))
+
+    @staticmethod
+    def _open_read_only(path):
+        if not os.path.exists(path):
+            raise FleetcaError("store: %s does not exist (no certificate was ever issued there)" % path)
+        try:
+            db = sqlite3.connect(pathlib.Path(os.path.abspath(path)).as_uri() + "?mode=ro", uri=True,
+                                 timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+            db.execute("SELECT 1 FROM certificates LIMIT 1").fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise FleetcaError("store: %s is not a usable issuance log: %s" % (path, exc))
+        return db
 
     def close(self):
         self._db.close()
@@ -145,27 +162,37 @@ class IssuanceLog:
         self._db.executemany("INSERT INTO certificates VALUES (%s)" % ", ".join("?" * 12), rows)
         self._db.executemany("INSERT INTO certificate_principals VALUES (?, ?, ?)", principal_rows)
 
-    def find(self, key_id=None, principal=None, requester=None, ca_fingerprint=None):
-        """Records matching every given selector (an exact match each)."""
+    def find(self, key_id=None, principal=None, requester=None, ca_fingerprint=None, cert_type=None,
+             serial=None, valid_at=None, expired_at=None, ends_by=None):
+        """Records matching every given selector, by serial: exact matches, and in time
+        `valid_at` (valid then), `expired_at` (no longer valid then), `ends_by` (ending no later)."""
         clauses, args = [], []
-        if key_id is not None:
-            clauses.append("c.key_id = ?")
-            args.append(key_id)
-        if requester is not None:
-            clauses.append("c.requester = ?")
-            args.append(requester)
-        if ca_fingerprint is not None:
-            clauses.append("c.ca_fingerprint = ?")
-            args.append(ca_fingerprint)
+        for column, value in (("key_id", key_id), ("requester", requester), ("ca_fingerprint", ca_fingerprint),
+                              ("cert_type", cert_type)):
+            if value is not None:
+                clauses.append("c.%s = ?" % column)
+                args.append(value)
+        if serial is not None:
+            clauses.append("c.serial = ?")
+            args.append(_to_sql(serial))
         if principal is not None:
             clauses.append("EXISTS (SELECT 1 FROM certificate_principals p WHERE p.serial = c.serial"
                            " AND p.ca_fingerprint = c.ca_fingerprint AND p.principal = ?)")
             args.append(principal)
+        if valid_at is not None:
+            clauses.append("c.valid_after <= ? AND ? < c.valid_before")
+            args.extend((_clamp(valid_at), _clamp(valid_at)))
+        if expired_at is not None:
+            clauses.append("c.valid_before <= ?")
+            args.append(_clamp(expired_at))
+        if ends_by is not None:
+            clauses.append("c.valid_before <= ?")
+            args.append(_clamp(ends_by))
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
         cursor = self._db.execute(
-            "SELECT %s FROM certificates c%s ORDER BY c.serial"
-            % (", ".join("c." + f for f in IssuanceRecord.FIELDS), where), args)
-        return [self._to_record(row) for row in cursor]
+            "SELECT %s FROM certificates c%s" % (", ".join("c." + f for f in IssuanceRecord.FIELDS), where), args)
+        # sorted here, not in SQL: serials from 2^63 on are stored negative (see _to_sql)
+        return sorted((self._to_record(row) for row in cursor), key=lambda record: record.serial)
 
     def expired_serials(self, now):
         """Serials that can only match expired certificates, as (by CA fingerprint, any CA):

@@ -364,7 +364,7 @@ def update_file(module, path, request, expired):
     params = module.params
 
     def plan():
-        loaded = load_krl_file(path)
+        loaded = load_krl_file("path", path)
         current, digest, dummy = loaded if loaded else (None, None, None)
         update = plan_update(current, request, params["state"], params["comment"], params["krl_version"],
                              expired=expired)

@@ -215,7 +215,7 @@ def main():
     try:
         queried = [parse_key_or_certificate("keys[%d]" % index, line)
                    for index, line in enumerate(module.params["keys"])]
-        loaded = load_krl_file(path)
+        loaded = load_krl_file("path", path)
         if loaded is None:
             raise FleetcaError("path: %s does not exist" % path)
         krl, digest, data = loaded

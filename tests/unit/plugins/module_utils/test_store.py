@@ -157,3 +157,35 @@ def test_expired_serials_are_those_whose_every_certificate_has_ended(tmp_path):
     by_ca, any_ca = log.expired_serials(NOW)
     assert list(by_ca) == [ca.public_key.fingerprint] and sorted(by_ca[ca.public_key.fingerprint]) == [1, 3, 2 ** 64 - 2]
     assert sorted(any_ca) == [3, 2 ** 64 - 2]  # serial 1 of other_ca is still valid
+
+
+def test_read_only_log_finds_by_serial_and_time_and_cannot_write(tmp_path):
+    signer = signers.KeySigner(signers.generate_private_key("ed25519"))
+    path = str(tmp_path / "issued.db")
+    log = IssuanceLog(path)
+    issue(log, signer, [(request(new_public_key(), ["alice"], "alice"), "alice")])
+    big = certs.CertRequest(certs.HOST_CERT, new_public_key(), ["web1"], "web1", NOW, NOW + 7200, serial=2 ** 64 - 2)
+    log.record([(certs.sign_certificate(big, 2 ** 64 - 2, signer), "web1")])
+    log.close()
+    reader = IssuanceLog(path, read_only=True)
+    try:
+        assert [r.key_id for r in reader.find(serial=2 ** 64 - 2)] == ["web1"]
+        assert [r.key_id for r in reader.find(valid_at=NOW + 1800)] == ["alice", "web1"]
+        assert [r.key_id for r in reader.find(valid_at=NOW + 3600)] == ["web1"]  # valid before, not at, its end
+        assert [r.key_id for r in reader.find(expired_at=NOW + 5000)] == ["alice"]
+        assert [r.key_id for r in reader.find(ends_by=NOW + 3600, cert_type="user")] == ["alice"]
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            issue(reader, signer, [(request(new_public_key(), ["bob"], "bob"), "bob")])
+    finally:
+        reader.close()
+    assert [r.key_id for r in IssuanceLog(path).find()] == ["alice", "web1"]
+
+
+def test_read_only_open_of_a_missing_or_foreign_file_names_the_store(tmp_path):
+    with pytest.raises(FleetcaError, match="^store: .*missing.db does not exist"):
+        IssuanceLog(str(tmp_path / "missing.db"), read_only=True)
+    assert not os.path.exists(str(tmp_path / "missing.db"))
+    foreign = tmp_path / "foreign.db"
+    foreign.write_bytes(b"SQLite? no" * 100)
+    with pytest.raises(FleetcaError, match="^store: .*foreign.db is not a usable issuance log"):
+        IssuanceLog(str(foreign), read_only=True)
