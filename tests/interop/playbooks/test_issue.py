@@ -8,9 +8,8 @@ import os
 import sqlite3
 
 import pytest
-from fleetca_testing.commands import collections_root, run, venv_tool
+from fleetca_testing.commands import run, venv_tool
 
-PLAYBOOKS = os.path.join(collections_root(), "ansible_collections", "fleetca", "ssh", "playbooks")
 POLICY = {
     "fleetca_ssh_user_cert_profiles": {
         "ops": {"principals": ["{user}", "deploy"], "valid_for": "+8h", "max_valid_for": "+12h",
@@ -31,13 +30,6 @@ def ca(workdir):
     return str(path)
 
 
-def issue(ansible_playbook, workdir, inventory, extra_vars):
-    args = [venv_tool("ansible-playbook"), "-i", inventory, os.path.join(PLAYBOOKS, "issue.yml"),
-            "-e", json.dumps(extra_vars)]
-    result = run(args, check=False, env=ansible_playbook.env(), cwd=str(workdir))
-    return result.returncode, result.stdout + result.stderr
-
-
 def logged(workdir):
     """(key id, requester) of every certificate in the issuance log (none before the first)."""
     path = workdir / "ca" / "issued.db"
@@ -47,12 +39,12 @@ def logged(workdir):
         return db.execute("SELECT key_id, requester FROM certificates ORDER BY serial").fetchall()
 
 
-def test_a_person_gets_the_profile_s_certificate_on_the_controller(ansible_playbook, workdir, ca, make_key,
+def test_a_person_gets_the_profile_s_certificate_on_the_controller(playbook, workdir, ca, make_key,
                                                                     keygen_list):
-    code, output = run_ca(ansible_playbook, workdir, ca)
+    code, output = playbook(ca, str(workdir / "ca.yml"))
     assert code == 0, output
     key = make_key("issue-alice")
-    code, output = issue(ansible_playbook, workdir, ca, {"fleetca_ssh_issue_user": "alice",
+    code, output = playbook(ca, "issue.yml", {"fleetca_ssh_issue_user": "alice",
                                                          "fleetca_ssh_issue_profile": "ops",
                                                          "fleetca_ssh_issue_public_key_file": key.pub_path})
     assert code == 0, output
@@ -66,18 +58,12 @@ def test_a_person_gets_the_profile_s_certificate_on_the_controller(ansible_playb
     assert logged(workdir) == [("alice@ops", "alice")]
     assert oct(os.stat(str(cert)).st_mode & 0o777) == "0o644"
 
-    code, output = issue(ansible_playbook, workdir, ca, {"fleetca_ssh_issue_user": "bob",
+    code, output = playbook(ca, "issue.yml", {"fleetca_ssh_issue_user": "bob",
                                                          "fleetca_ssh_issue_public_key": key.public_line,
                                                          "fleetca_ssh_issue_dest": "certs-bob.pub"})
     assert code == 0, output
     assert 'Key ID: "bob@default"' in keygen_list(str(workdir / "certs-bob.pub"))
     assert logged(workdir)[-1] == ("bob@default", "bob")
-
-
-def run_ca(ansible_playbook, workdir, inventory):
-    result = run([venv_tool("ansible-playbook"), "-i", inventory, str(workdir / "ca.yml")], check=False,
-                 env=ansible_playbook.env(), cwd=str(workdir))
-    return result.returncode, result.stdout + result.stderr
 
 
 REFUSED = [
@@ -93,14 +79,14 @@ REFUSED = [
 ]
 
 
-def test_outside_the_policy_or_the_variables_signs_nothing(ansible_playbook, workdir, ca, make_key):
-    code, output = run_ca(ansible_playbook, workdir, ca)
+def test_outside_the_policy_or_the_variables_signs_nothing(playbook, workdir, ca, make_key):
+    code, output = playbook(ca, str(workdir / "ca.yml"))
     assert code == 0, output
     key = make_key("issue-refused")
     for extra_vars, named in REFUSED:
         if "fleetca_ssh_issue_public_key" not in extra_vars and extra_vars:
             extra_vars = dict(extra_vars, fleetca_ssh_issue_public_key=key.public_line)
-        code, output = issue(ansible_playbook, workdir, ca, extra_vars)
+        code, output = playbook(ca, "issue.yml", extra_vars)
         assert code != 0, (extra_vars, output)
         assert named in output, (extra_vars, output)
     assert logged(workdir) == []

@@ -8,12 +8,9 @@ import re
 import time
 
 from fleetca_testing.accounts import LOGIN_USER
-from fleetca_testing.commands import collections_root, run, venv_tool
+from fleetca_testing.commands import run, venv_tool
 
 from ansible_collections.fleetca.ssh.plugins.module_utils.store import IssuanceLog
-
-PLAYBOOKS = os.path.join(collections_root(), "ansible_collections", "fleetca", "ssh", "playbooks")
-
 
 def write_inventory(workdir, with_down_server):
     servers = {"srv-local": {"ansible_connection": "local"}}
@@ -30,22 +27,13 @@ def write_inventory(workdir, with_down_server):
     return str(path)
 
 
-def playbook(ansible_playbook, workdir, inventory, name, extra_vars=None):
-    path = name if os.path.isabs(name) else os.path.join(PLAYBOOKS, name)
-    args = [venv_tool("ansible-playbook"), "-i", inventory, path]
-    if extra_vars:
-        args += ["-e", json.dumps(extra_vars)]
-    result = run(args, check=False, env=ansible_playbook.env(), cwd=str(workdir))
-    return result.returncode, result.stdout + result.stderr
-
-
 def test_revoke_rolls_out_to_reachable_servers_reports_the_down_one_and_converges(
-        ansible_playbook, workdir, sshd, ssh, make_key, login_user):
+        playbook, workdir, sshd, ssh, make_key, login_user):
     inventory_down = write_inventory(workdir, with_down_server=True)
     inventory_up = write_inventory(workdir, with_down_server=False)
     ca_play = workdir / "ca.yml"
     ca_play.write_text(json.dumps([{"hosts": "ssh_ca", "gather_facts": False, "roles": ["fleetca.ssh.ca"]}]))
-    code, output = playbook(ansible_playbook, workdir, inventory_up, str(ca_play))
+    code, output = playbook(inventory_up, str(ca_play))
     assert code == 0, output
 
     keys = dict((name, make_key("revoke-" + name)) for name in ("alice", "bob"))
@@ -56,7 +44,7 @@ def test_revoke_rolls_out_to_reachable_servers_reports_the_down_one_and_converge
         for name, key in sorted(keys.items())]
     sign_play = workdir / "sign.yml"
     sign_play.write_text(json.dumps([{"hosts": "ssh_ca", "gather_facts": False, "tasks": sign}]))
-    code, output = playbook(ansible_playbook, workdir, inventory_up, str(sign_play))
+    code, output = playbook(inventory_up, str(sign_play))
     assert code == 0, output
 
     krl = str(workdir / "server.krl")
@@ -71,33 +59,33 @@ def test_revoke_rolls_out_to_reachable_servers_reports_the_down_one_and_converge
 
     alice_cert = (workdir / "alice-cert.pub").read_text().strip()
     revoke_alice = {"fleetca_ssh_revoke_hosts": ["alice-laptop"], "fleetca_ssh_revoke_public_keys": [alice_cert]}
-    code, output = playbook(ansible_playbook, workdir, inventory_down, "revoke.yml", revoke_alice)
+    code, output = playbook(inventory_down, "revoke.yml", revoke_alice)
     assert code != 0 and "did not reach: srv-down" in output, output
     refused = login("alice")
     assert refused.returncode == 255 and "revoked" in refused.server_log, refused.describe()
     assert login("bob").returncode == 0
 
-    code, output = playbook(ansible_playbook, workdir, inventory_up, "revoke.yml", revoke_alice)
+    code, output = playbook(inventory_up, "revoke.yml", revoke_alice)
     assert code == 0 and "verified on every server" in output, output
     assert re.search(r"srv-local\s*:\s*ok=\d+\s+changed=0\s", output), output  # a rerun changes nothing
 
-    code, output = playbook(ansible_playbook, workdir, inventory_up, "revoke.yml",
+    code, output = playbook(inventory_up, "revoke.yml",
                             {"fleetca_ssh_revoke_key_ids": ["bob@laptop"]})
     assert code == 0, output
     assert login("bob").returncode == 255 and login("alice").returncode == 255
 
-    code, output = playbook(ansible_playbook, workdir, inventory_up, "revoke.yml",
+    code, output = playbook(inventory_up, "revoke.yml",
                             dict(revoke_alice, fleetca_ssh_revoke_state="absent"))
     assert code == 0, output
     assert login("alice").returncode == 0
     assert login("bob").returncode == 255
 
 
-def test_a_typo_or_nothing_to_revoke_fails_naming_the_variables_and_changes_nothing(ansible_playbook, workdir):
+def test_a_typo_or_nothing_to_revoke_fails_naming_the_variables_and_changes_nothing(playbook, workdir):
     inventory = write_inventory(workdir, with_down_server=False)
     ca_play = workdir / "ca.yml"
     ca_play.write_text(json.dumps([{"hosts": "ssh_ca", "gather_facts": False, "roles": ["fleetca.ssh.ca"]}]))
-    code, output = playbook(ansible_playbook, workdir, inventory, str(ca_play))
+    code, output = playbook(inventory, str(ca_play))
     assert code == 0, output
     master = workdir / "ca" / "revoked.krl"
     before = master.read_bytes()
@@ -107,19 +95,19 @@ def test_a_typo_or_nothing_to_revoke_fails_naming_the_variables_and_changes_noth
              "fleetca_ssh_revoke_key_ids,"),
             (None, "nothing to revoke: give at least one entry in fleetca_ssh_revoke_hosts,"),
             ({"fleetca_ssh_revoke_serials": "42"}, "fleetca_ssh_revoke_serials must be a list")]:
-        code, output = playbook(ansible_playbook, workdir, inventory, "revoke.yml", extra_vars)
+        code, output = playbook(inventory, "revoke.yml", extra_vars)
         assert code != 0, output
         assert named in output, output
         assert "verified on every server" not in output
         assert master.read_bytes() == before
 
 
-def test_revoke_prunes_serials_of_expired_certificates_unless_told_not_to(ansible_playbook, workdir, make_key,
+def test_revoke_prunes_serials_of_expired_certificates_unless_told_not_to(playbook, workdir, make_key,
                                                                           sign_cert):
     inventory = write_inventory(workdir, with_down_server=False)
     ca_play = workdir / "ca.yml"
     ca_play.write_text(json.dumps([{"hosts": "ssh_ca", "gather_facts": False, "roles": ["fleetca.ssh.ca"]}]))
-    code, output = playbook(ansible_playbook, workdir, inventory, str(ca_play))
+    code, output = playbook(inventory, str(ca_play))
     assert code == 0, output
     ca_dir = workdir / "ca"
     subject = make_key("revoke-prune-subject")
@@ -143,7 +131,7 @@ def test_revoke_prunes_serials_of_expired_certificates_unless_told_not_to(ansibl
         request = {"fleetca_ssh_revoke_serials": [9001]}
         if prune is not None:
             request["fleetca_ssh_revoke_prune_expired"] = prune
-        code, output = playbook(ansible_playbook, workdir, inventory, "revoke.yml", request)
+        code, output = playbook(inventory, "revoke.yml", request)
         assert code == 0 and "verified on every server" in output, output
         assert revoked("live")
         assert revoked("expired") is expired_still_revoked

@@ -6,12 +6,9 @@ writes; who can log in is judged by real ssh logins after each phase."""
 import json
 import os
 
-from fleetca_testing.commands import collections_root, run, venv_tool
+from fleetca_testing.commands import run, venv_tool
 
 from ansible_collections.fleetca.ssh.plugins.module_utils.store import IssuanceLog
-
-PLAYBOOKS = os.path.join(collections_root(), "ansible_collections", "fleetca", "ssh", "playbooks")
-
 
 def write_inventory(workdir, trusted_file, krl):
     inventory = {"all": {
@@ -26,18 +23,9 @@ def write_inventory(workdir, trusted_file, krl):
     return str(path)
 
 
-def playbook(ansible_playbook, workdir, inventory, name, extra_vars=None):
-    path = name if os.path.isabs(name) else os.path.join(PLAYBOOKS, name)
-    args = [venv_tool("ansible-playbook"), "-i", inventory, path]
-    if extra_vars:
-        args += ["-e", json.dumps(extra_vars)]
-    result = run(args, check=False, env=ansible_playbook.env(), cwd=str(workdir))
-    return result.returncode, result.stdout + result.stderr
-
-
-def rotate(ansible_playbook, workdir, inventory, phase, **more):
+def rotate(playbook, inventory, phase, **more):
     request = dict({"fleetca_ssh_rotate_ca": "user", "fleetca_ssh_rotate_phase": phase}, **more)
-    return playbook(ansible_playbook, workdir, inventory, "rotate.yml", request)
+    return playbook(inventory, "rotate.yml", request)
 
 
 def material(line):
@@ -53,7 +41,7 @@ def ca_pub(workdir, name="user_ca.pub"):
     return material((workdir / "ca" / name).read_text())
 
 
-def setup(ansible_playbook, workdir, sshd):
+def setup(playbook, workdir, sshd):
     """The CA (ca role through ansible-playbook) and a real sshd trusting its user CA, reading the
     trust file and the KRL where the playbook writes them."""
     krl = str(workdir / "server.krl")
@@ -62,7 +50,7 @@ def setup(ansible_playbook, workdir, sshd):
     ca_play.write_text(json.dumps([{"hosts": "ssh_ca", "gather_facts": False, "roles": ["fleetca.ssh.ca"]}]))
     server = sshd(options={"RevokedKeys": krl})
     inventory = write_inventory(workdir, server.trusted_path, krl)
-    code, output = playbook(ansible_playbook, workdir, inventory, str(ca_play))
+    code, output = playbook(inventory, str(ca_play))
     assert code == 0, output
     server.set_trusted_user_ca_keys([(workdir / "ca" / "user_ca.pub").read_text()])
     return server, inventory
@@ -79,8 +67,8 @@ def sign(workdir, sign_cert, ca_name, subject, name, record=False):
 
 
 def test_user_ca_rotation_start_switch_finish_never_locks_anyone_out(
-        ansible_playbook, workdir, sshd, ssh, make_key, sign_cert, login_user):
-    server, inventory = setup(ansible_playbook, workdir, sshd)
+        playbook, workdir, sshd, ssh, make_key, sign_cert, login_user):
+    server, inventory = setup(playbook, workdir, sshd)
     old_key, new_key = make_key("rotate-old"), make_key("rotate-new")
     old_cert = sign(workdir, sign_cert, "user_ca", old_key, "old", record=True)
     old_ca = ca_pub(workdir)
@@ -90,15 +78,15 @@ def test_user_ca_rotation_start_switch_finish_never_locks_anyone_out(
 
     assert login(old_key, old_cert).returncode == 0
 
-    code, output = rotate(ansible_playbook, workdir, inventory, "start")
+    code, output = rotate(playbook, inventory, "start")
     assert code == 0 and "reached every host of ssh_servers" in output, output
     next_ca = ca_pub(workdir, "user_ca.next.pub")
     assert trusted(server.trusted_path) == [old_ca, next_ca]
     assert login(old_key, old_cert).returncode == 0
-    code, output = rotate(ansible_playbook, workdir, inventory, "start")
+    code, output = rotate(playbook, inventory, "start")
     assert code == 0 and "changed=0" in output, output  # a rerun changes nothing
 
-    code, output = rotate(ansible_playbook, workdir, inventory, "switch")
+    code, output = rotate(playbook, inventory, "switch")
     assert code == 0, output
     assert ca_pub(workdir) == next_ca and trusted(server.trusted_path) == [next_ca, old_ca]
     new_cert = sign(workdir, sign_cert, "user_ca", new_key, "new")  # the new key signs from switch on
@@ -107,12 +95,12 @@ def test_user_ca_rotation_start_switch_finish_never_locks_anyone_out(
 
     # the issuance log still holds the old certificate, valid for an hour: finish waits for it
     master = (workdir / "ca" / "revoked.krl").read_bytes()
-    code, output = rotate(ansible_playbook, workdir, inventory, "finish")
+    code, output = rotate(playbook, inventory, "finish")
     assert code != 0 and "1 still-valid certificate of the previous key" in output and "old (serial" in output, output
     assert (workdir / "ca" / "revoked.krl").read_bytes() == master
     assert trusted(server.trusted_path) == [next_ca, old_ca] and login(old_key, old_cert).returncode == 0
 
-    code, output = rotate(ansible_playbook, workdir, inventory, "finish", fleetca_ssh_rotate_force=True)
+    code, output = rotate(playbook, inventory, "finish", fleetca_ssh_rotate_force=True)
     assert code == 0 and "reached every host of ssh_servers" in output, output
     assert trusted(server.trusted_path) == [next_ca]
     refused = login(old_key, old_cert)
@@ -123,27 +111,27 @@ def test_user_ca_rotation_start_switch_finish_never_locks_anyone_out(
     assert run(["ssh-keygen", "-Q", "-f", str(workdir / "server.krl"),
                 str(workdir / "ca" / "retired" / retired[0])], check=False).returncode == 1
 
-    code, output = rotate(ansible_playbook, workdir, inventory, "finish")
+    code, output = rotate(playbook, inventory, "finish")
     assert code == 0, output  # a rerun of finish converges, changes nothing
-    code, output = rotate(ansible_playbook, workdir, inventory, "rollback")
+    code, output = rotate(playbook, inventory, "rollback")
     assert code != 0 and "nothing to roll back" in output, output
     assert login(new_key, new_cert).returncode == 0
 
 
-def test_rollback_after_start_restores_the_old_trust_set(ansible_playbook, workdir, sshd, ssh, make_key, sign_cert,
+def test_rollback_after_start_restores_the_old_trust_set(playbook, workdir, sshd, ssh, make_key, sign_cert,
                                                           login_user):
-    server, inventory = setup(ansible_playbook, workdir, sshd)
+    server, inventory = setup(playbook, workdir, sshd)
     old_key, next_key = make_key("rollback-old"), make_key("rollback-next")
     old_ca = ca_pub(workdir)
     old_cert = sign(workdir, sign_cert, "user_ca", old_key, "rollback-old")
 
-    code, output = rotate(ansible_playbook, workdir, inventory, "start")
+    code, output = rotate(playbook, inventory, "start")
     assert code == 0, output
     # a certificate of the next key logs in once servers trust it...
     next_cert = sign(workdir, sign_cert, "user_ca.next", next_key, "rollback-next")
     assert ssh(server, next_key, next_cert).returncode == 0
 
-    code, output = rotate(ansible_playbook, workdir, inventory, "rollback")
+    code, output = rotate(playbook, inventory, "rollback")
     assert code == 0 and "reached every host of ssh_servers" in output, output
     assert trusted(server.trusted_path) == [old_ca] and ca_pub(workdir) == old_ca
     assert not (workdir / "ca" / "user_ca.next").exists() and not (workdir / "ca" / "user_ca.next.pub").exists()
@@ -153,8 +141,8 @@ def test_rollback_after_start_restores_the_old_trust_set(ansible_playbook, workd
 
 
 def test_a_missing_or_misspelled_variable_or_a_wrong_order_fails_and_changes_nothing(
-        ansible_playbook, workdir, sshd):
-    server, inventory = setup(ansible_playbook, workdir, sshd)
+        playbook, workdir, sshd):
+    server, inventory = setup(playbook, workdir, sshd)
     before = sorted(os.listdir(str(workdir / "ca"))), trusted(server.trusted_path)
     for extra_vars, named in [
             ({"fleetca_ssh_rotate_phase": "start"}, "fleetca_ssh_rotate_ca must be user or host"),
@@ -162,7 +150,7 @@ def test_a_missing_or_misspelled_variable_or_a_wrong_order_fails_and_changes_not
              "unknown variable fleetca_ssh_rotate_phse"),
             ({"fleetca_ssh_rotate_ca": "user", "fleetca_ssh_rotate_phase": "switch"}, "switch without start"),
             ({"fleetca_ssh_rotate_ca": "user", "fleetca_ssh_rotate_phase": "finish"}, "no rotation to finish")]:
-        code, output = playbook(ansible_playbook, workdir, inventory, "rotate.yml", extra_vars)
+        code, output = playbook(inventory, "rotate.yml", extra_vars)
         assert code != 0 and named in output, output
         assert "reached every host" not in output
         assert (sorted(os.listdir(str(workdir / "ca"))), trusted(server.trusted_path)) == before
