@@ -6,7 +6,8 @@
 # which `reuse lint` in make package-check loads)
 # (extra names on the command line are added to that list), and python3-venv when
 # $PYTHON (python3) cannot bootstrap pip with ensurepip, as Debian's own python3 cannot
-# without it: `make venv` and ansible-test's sanity venvs need it.
+# without it: `make venv` and ansible-test's sanity venvs need it. Creates /run/sshd where it is
+# missing (sshd -t needs it).
 #
 # - Runs as root (CI, a fresh Debian 12 machine) or through passwordless sudo.
 # - `apt-get update` runs only when needed: when a package has no install candidate
@@ -37,6 +38,13 @@ as_root() {
     fi
 }
 
+# sshd -t (the unit tests' validation, the interop servers) refuses to run without its privilege
+# separation directory, which openssh-server's systemd unit creates when it starts; nothing here
+# starts it, and /run is emptied at boot.
+ensure_privsep_dir() {
+    [ -d /run/sshd ] || as_root install -d -m 0755 /run/sshd
+}
+
 installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'
 }
@@ -53,6 +61,7 @@ for pkg in "${PACKAGES[@]}"; do
 done
 
 if [ "${#missing[@]}" -eq 0 ]; then
+    ensure_privsep_dir
     say "all present: ${PACKAGES[*]}"
     exit 0
 fi
@@ -96,3 +105,4 @@ for pkg in "${missing[@]}"; do
     installed "$pkg" || die "$pkg is still not installed"
 done
 say "installed: ${missing[*]}"
+ensure_privsep_dir
