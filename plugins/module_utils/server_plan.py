@@ -462,7 +462,9 @@ def server_differs(probe, certificates, user_ca_keys, user_ca_keys_file, authori
                    krl_master, revoked_keys, config_dest, config_text):
     """What the role has to change on this host, by the probe's answer: a sorted list of
     `krl` (the master KRL differs from the installed one), `krl_missing` (no master known and
-    no KRL installed), `trust_files`, `sshd_config` and `service`. Empty: nothing to do."""
+    no KRL installed), `reload` (the running sshd has not loaded files written since it last
+    loaded: an earlier run stopped before its reload handler), `trust_files`, `sshd_config`
+    and `service`. Empty: nothing to do."""
     installed_krl = probe["digests"][revoked_keys]
     master = krl_master.get("sha256")
     differs = {
@@ -472,6 +474,7 @@ def server_differs(probe, certificates, user_ca_keys, user_ca_keys_file, authori
                                           authorized_principals),
         "sshd_config": probed_file_differs(probe["files"][config_dest], config_text.encode("utf-8")),
         "service": not service_ok(probe),
+        "reload": len(probe["not_loaded"]) > 0,
     }
     return sorted(name for name, differ in differs.items() if differ)
 

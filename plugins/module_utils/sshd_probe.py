@@ -152,6 +152,47 @@ def host_keys(types, key_dir):
     return found
 
 
+def effective_value(effective, name, default):
+    """The value of one `sshd -T` option (lower-case name), `default` when absent."""
+    prefix = name + " "
+    for line in effective or ():
+        if line.startswith(prefix):
+            return line[len(prefix):].strip()
+    return default
+
+
+def running_sshd_loaded_at(effective):
+    """When the running sshd last read its configuration and host keys, None when none runs
+    from its PidFile: sshd rewrites that file when it starts and at every reload (SIGHUP makes
+    it execute itself again), so its mtime is the moment of the last (re)load."""
+    pid_file = effective_value(effective, "pidfile", "/run/sshd.pid")
+    try:
+        with open(pid_file) as handle:
+            pid = int(handle.read().strip() or 0)
+        loaded_at = os.stat(pid_file).st_mtime
+    except (IOError, OSError, ValueError):
+        return None
+    if pid <= 0 or not os.path.exists("/proc/%d" % pid):
+        return None
+    return loaded_at
+
+
+def changed_since(loaded_at, paths):
+    """The files among `paths` written after `loaded_at` (sorted; none when no sshd runs): what
+    the running sshd has not loaded yet, such as the writes of a run that stopped before its
+    reload handler."""
+    if loaded_at is None:
+        return []
+    changed = []
+    for path in paths:
+        try:
+            if os.stat(path).st_mtime > loaded_at:
+                changed.append(path)
+        except OSError:
+            continue
+    return sorted(set(changed))
+
+
 def service_state(name):
     """{active, enabled} of a systemd unit (a service, a timer); None without systemd."""
     systemctl = which("systemctl")
@@ -191,6 +232,9 @@ def probe(types, key_dir, main, dropin, sshd=None, files=(), digest_files=(), pr
     result["includes_dropin_dir"], result["lines_before_include"] = include_layout(main_text, dropin)
     result["dropins"] = sorted(glob.glob(os.path.join(os.path.dirname(dropin), "*.conf")))
     result["host_keys"] = host_keys(types, key_dir)
+    loaded_from = [main, dropin] + [path for key in result["host_keys"].values()
+                                    for path in (key["path"], key["path"] + "-cert.pub")]
+    result["not_loaded"] = changed_since(running_sshd_loaded_at(result["effective"]), loaded_from)
     # Text files with their content; binary ones (the KRL, which can be large) by SHA-256 only.
     result["files"] = dict((path, file_state(path)) for path in files)
     result["digests"] = dict((path, digest(path)) for path in digest_files)

@@ -139,6 +139,16 @@ run_sshd:
   description: Whether the privilege separation directory C(/run/sshd) exists.
   returned: always
   type: bool
+not_loaded:
+  description:
+    - The main configuration, the drop-in, the host keys and host certificates written after the
+      running sshd last loaded them (sshd rewrites its C(PidFile) when it starts and at every
+      reload), sorted; empty when none is, or when no sshd runs from its C(PidFile).
+    - A run that wrote them and stopped before reloading sshd leaves them here; the server role
+      then reloads sshd.
+  returned: always
+  type: list
+  elements: str
 main_exists:
   description: Whether the main configuration file exists.
   returned: always

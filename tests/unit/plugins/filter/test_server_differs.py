@@ -9,7 +9,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.fleetca.ssh.plugins.module_utils import server_plan
 
 CONFIG = "/etc/ssh/sshd_config.d/00-fleetca.conf"
-PROBE = {"host_keys": {}, "files": {CONFIG: None}, "digests": {"/krl": None}, "principals_files": {},
+PROBE = {"host_keys": {}, "files": {CONFIG: None}, "digests": {"/krl": None}, "principals_files": {}, "not_loaded": [],
          "principals_dir": None, "service": {"active": True, "enabled": True}}
 WANTED = dict(certificates=[], user_ca_keys=[], user_ca_keys_file="/ca.pub", authorized_principals={},
               krl_master={}, revoked_keys="/krl", config_dest=CONFIG, config_text="LogLevel VERBOSE\n")

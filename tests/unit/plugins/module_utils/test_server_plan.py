@@ -54,7 +54,7 @@ def make_probe(key_dir, files=(), principals_dir=None, options=KNOWN, service=No
     probe = {"hostname": "web1", "fqdn": "web1.example.org", "query": QUERY, "options": list(options),
              "host_keys": sshd_probe.host_keys(list(types), str(key_dir)),
              "files": dict((path, sshd_probe.file_state(path)) for path in files),
-             "digests": {}, "principals_dir": None, "principals_files": {},
+             "digests": {}, "principals_dir": None, "principals_files": {}, "not_loaded": [],
              "service": {"active": True, "enabled": True} if service is None else service}
     if principals_dir:
         probe["principals_dir"] = sshd_probe.file_state(principals_dir)
@@ -362,6 +362,7 @@ def test_nothing_differs_where_sshd_trust_installed_everything(installed):
     (lambda probe, wanted: probe["files"].update({wanted["config_dest"]: None}), ["sshd_config"]),
     (lambda probe, wanted: probe.update(service={"active": True, "enabled": False}), ["service"]),
     (lambda probe, wanted: probe.update(service=None), ["service"]),
+    (lambda probe, wanted: probe.update(not_loaded=["/etc/ssh/sshd_config.d/00-fleetca.conf"]), ["reload"]),
     (lambda probe, wanted: wanted["certificates"][0].update(certificate="ssh-ed25519-cert-v01@openssh.com BBBB"),
      ["trust_files"]),
     (lambda probe, wanted: probe["host_keys"]["ed25519"]["certificate_file"].update(uid=1000), ["trust_files"]),
