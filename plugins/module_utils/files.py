@@ -79,7 +79,7 @@ def write_atomic(path, content, mode, owner=None):
     except BaseException:
         os.unlink(temp_path)
         raise
-    _fsync_directory(os.path.dirname(os.path.abspath(path)))
+    fsync_directory(os.path.dirname(os.path.abspath(path)))
 
 
 def replace_file(module, path, content, new_file_mode):
@@ -102,7 +102,7 @@ def replace_file(module, path, content, new_file_mode):
         raise FleetcaError("cannot write %s: %s" % (path, exc))
     if creating:
         os.chmod(path, new_file_mode)  # atomic_move leaves a new file at 0666 & ~umask
-    _fsync_directory(os.path.dirname(os.path.abspath(path)))
+    fsync_directory(os.path.dirname(os.path.abspath(path)))
     return creating
 
 
@@ -116,7 +116,8 @@ def apply_file_options(module, path, changed):
     return module.set_fs_attributes_if_different(file_args, changed)
 
 
-def _fsync_directory(directory):
+def fsync_directory(directory):
+    """Make a rename in `directory` durable."""
     dir_fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(dir_fd)

@@ -33,6 +33,12 @@ SSHD_KEYWORD = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 # Blocks that change the meaning of the lines after them: a drop-in of their own.
 BLOCK_KEYWORDS = ("match", "include")
 ON = ("yes", "true")
+# A yes/no variable's spellings (`-e NAME=VALUE` passes a string).
+FLAGS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+# Every variable of the role whose name starts like a host key one (fleetca_ssh_host_key_,
+# fleetca_ssh_host_keys_): any other such name is a typo.
+HOST_KEY_VARIABLES = ("fleetca_ssh_host_key_algorithms", "fleetca_ssh_host_key_replace",
+                      "fleetca_ssh_host_key_rsa_bits", "fleetca_ssh_host_key_types", "fleetca_ssh_host_keys_rotate")
 # Names the probe's host name and FQDN take where the host has none of its own.
 NOT_HOST_NAMES = ("localhost", "localhost.localdomain", "None")
 
@@ -224,6 +230,27 @@ def host_key_problem(types, replace, rsa_bits):
     return None
 
 
+def flag(value):
+    """A yes/no variable as YAML gives it (a bool) or `-e NAME=true` does (a string); None
+    when it is neither."""
+    if isinstance(value, bool):
+        return value
+    return FLAGS.get(str(value).strip().lower())
+
+
+def host_keys_rotate_problem(rotate, variables):
+    """fleetca_ssh_host_keys_rotate must be a yes/no, and no other variable may look like one of
+    the host key variables: a misspelled `-e fleetca_ssh_host_key_rotate=true` would otherwise
+    enroll without rotating and report success."""
+    unknown = sorted(set(variables) - set(HOST_KEY_VARIABLES))
+    if unknown:
+        return ("Unknown variable%s %s: the server role reads only %s."
+                % ("s" if len(unknown) > 1 else "", ", ".join(unknown), ", ".join(HOST_KEY_VARIABLES)))
+    if flag(rotate) is None:
+        return "fleetca_ssh_host_keys_rotate must be true or false (got %s)." % json.dumps(rotate)
+    return None
+
+
 def sshd_option_problems(options):
     problems = []
     for key, value in options.items():
@@ -261,9 +288,12 @@ def has_way_in(sshd_options, cert_only, user_ca_keys):
 
 def input_problems(host, host_key_types, host_key_replace, rsa_bits, sshd_options, authorized_principals,
                    cert_only, user_ca_keys, ca_host, host_ca_public_key, check_mode,
-                   krl_url="", krl_sync_interval=DEFAULT_KRL_SYNC_INTERVAL, krl_signing_public_key=""):
-    """Every problem with the role's input, each a sentence naming the variable; [] when none."""
-    problems = [host_key_problem(host_key_types, host_key_replace, rsa_bits)]
+                   krl_url="", krl_sync_interval=DEFAULT_KRL_SYNC_INTERVAL, krl_signing_public_key="",
+                   host_keys_rotate=False, host_key_variables=()):
+    """Every problem with the role's input, each a sentence naming the variable; [] when none.
+    `host_key_variables`: the names of the variables set that start like the host key ones."""
+    problems = [host_key_problem(host_key_types, host_key_replace, rsa_bits),
+                host_keys_rotate_problem(host_keys_rotate, host_key_variables)]
     problems += sshd_option_problems(sshd_options) + principals_problems(authorized_principals)
     problems += krl_sync_problems(krl_url, krl_sync_interval, krl_signing_public_key, ca_host, check_mode)
     # In check mode on a new fleet the CA keys do not exist yet (the ca role would create them).
@@ -282,6 +312,29 @@ def input_problems(host, host_key_types, host_key_replace, rsa_bits, sshd_option
     return [problem for problem in problems if problem]
 
 
+# --- host keys ---------------------------------------------------------------------------
+
+def host_key_plan(probe, types, replace, rotate):
+    """What tasks/host_keys_create.yml does on this host, from the run's first probe.
+
+    `generate` ({type, path}): a missing key at its own path; a key to replace - every existing
+    one with fleetca_ssh_host_keys_rotate, else those of fleetca_ssh_host_key_replace - as a new
+    key staged beside it, which fleetca.ssh.sshd_trust moves into place only together with its
+    new certificate, so that sshd never finds a key without its certificate. `remove`: staged
+    files an unfinished run left, removed first, so that a staged key in the next probe is
+    always this run's. `run_sshd`: /run/sshd is missing. `differs`: anything to do at all."""
+    host_keys = probe["host_keys"]
+    existing = [key_type for key_type in types if host_keys[key_type]["private_exists"]]
+    replacing = [key_type for key_type in (types if flag(rotate) else replace) if key_type in existing]
+    generate = [{"type": key_type, "path": host_keys[key_type]["path"]} for key_type in types
+                if key_type not in existing]
+    generate += [{"type": key_type, "path": host_keys[key_type]["staged_path"]} for key_type in replacing]
+    remove = [path for key_type in types for path in host_keys[key_type]["staged_files"]]
+    run_sshd = not probe["run_sshd"]
+    return {"generate": generate, "remove": remove, "run_sshd": run_sshd,
+            "differs": bool(generate or remove or run_sshd)}
+
+
 # --- host certificates ---------------------------------------------------------------------
 
 def host_key_id(host, key_type):
@@ -296,17 +349,19 @@ def host_principals(host, probe, extra):
 
 
 def host_cert_requests(probe, host, types, principals_extra, valid_for, renew_before):
-    """One fleetca.ssh.cert request per key type the probe found a public key of."""
+    """One fleetca.ssh.cert request per key type the probe found a public key of: the staged new
+    key's where a rotation staged one (host_key_plan), with no current certificate to keep."""
     principals = host_principals(host, probe, principals_extra)
     requests = []
     for key_type in types:
         key = probe["host_keys"].get(key_type) or {}
-        if not key.get("public_key"):
+        public_key = key.get("staged_public_key") or key.get("public_key")
+        if not public_key:
             continue
-        request = {"type": "host", "public_key": key["public_key"], "principals": principals,
+        request = {"type": "host", "public_key": public_key, "principals": principals,
                    "key_id": host_key_id(host, key_type), "valid_for": valid_for,
                    "renew_before": renew_before, "requester": host}
-        if key.get("certificate"):
+        if key.get("certificate") and not key.get("staged_public_key"):
             request["current_certificate"] = key["certificate"]
         requests.append(request)
     return requests
@@ -315,16 +370,18 @@ def host_cert_requests(probe, host, types, principals_extra, valid_for, renew_be
 def host_certificates(signed, probe, host):
     """This host's certificates from the batch's results: each one is matched to its key by its
     requester and key id (the batch holds every host's results) and goes beside that key, where
-    the probe found it. A result without a certificate (check mode) is skipped."""
-    paths = dict((host_key_id(host, key_type), key["path"] + CERT_FILE_SUFFIX)
-                 for key_type, key in probe["host_keys"].items())
+    the probe found it; with the staged new key to move into place first, where a rotation
+    staged one. A result without a certificate (check mode) is skipped."""
+    by_key_id = dict((host_key_id(host, key_type), key) for key_type, key in probe["host_keys"].items())
     found = []
     for result in signed:
         if result.get("requester") != host or not result.get("certificate"):
             continue
-        path = paths.get(parse_certificate("certificate", result["certificate"]).key_id)
-        if path:
-            found.append({"path": path, "certificate": result["certificate"]})
+        key = by_key_id.get(parse_certificate("certificate", result["certificate"]).key_id)
+        if key:
+            found.append({"path": key["path"] + CERT_FILE_SUFFIX, "certificate": result["certificate"]})
+            if key.get("staged_public_key"):
+                found[-1]["replace_key_from"] = key["staged_path"]
     return found
 
 

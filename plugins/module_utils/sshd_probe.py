@@ -42,6 +42,9 @@ QUERIES = {
     "host_key": ["HostKeyAlgorithms", "key-sig", "key"],
     "sig": ["sig", "key"],
 }
+# A host key rotation generates the new key as FILE.fleetca-new (and .pub) beside host key FILE;
+# fleetca.ssh.sshd_trust moves it over FILE together with its new certificate.
+STAGED_SUFFIX = ".fleetca-new"
 # /etc/os-release ID or ID_LIKE -> Ansible's os_family.
 OS_FAMILIES = {"debian": "Debian", "ubuntu": "Debian", "rhel": "RedHat", "fedora": "RedHat",
                "centos": "RedHat", "suse": "Suse", "arch": "Archlinux", "alpine": "Alpine"}
@@ -137,17 +140,23 @@ def sshd_options(sshd, errors):
 
 
 def host_keys(types, key_dir):
+    """Each type's host key, its certificate, and the new key a rotation staged beside it."""
     found = {}
     for key_type in types:
         base = os.path.join(key_dir, "ssh_host_%s_key" % key_type)
         public = read_text(base + ".pub")
         cert = read_text(base + "-cert.pub")
+        staged = base + STAGED_SUFFIX
+        staged_public = read_text(staged + ".pub")
         found[key_type] = {
             "path": base,
             "private_exists": os.path.exists(base),
             "public_key": public.strip() if public else None,
             "certificate": cert.strip() if cert else None,
             "certificate_file": file_state(base + "-cert.pub"),
+            "staged_path": staged,
+            "staged_public_key": staged_public.strip() if staged_public else None,
+            "staged_files": [path for path in (staged, staged + ".pub") if os.path.lexists(path)],
         }
     return found
 

@@ -23,12 +23,15 @@ import re
 import stat
 
 from ansible_collections.fleetca.ssh.plugins.module_utils.certs import parse_certificate
-from ansible_collections.fleetca.ssh.plugins.module_utils.files import check_writable_path, read_if_exists, write_atomic
+from ansible_collections.fleetca.ssh.plugins.module_utils.files import (
+    check_writable_path, fsync_directory, read_if_exists, write_atomic)
 from ansible_collections.fleetca.ssh.plugins.module_utils.keys import parse_public_key
 from ansible_collections.fleetca.ssh.plugins.module_utils.krl import parse_krl
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError, WireError
 
 FILE_MODE = 0o644
+PRIVATE_KEY_MODE = 0o600
+HOST_CERT_SUFFIX = "-cert.pub"
 DIR_MODE = 0o755
 # What sshd accepts as a user name in AuthorizedPrincipalsFile's %u, as a plain file name.
 USER_NAME = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.-]*[$]?$")
@@ -41,14 +44,17 @@ def is_user_name(name):
 
 
 class Change:
-    """One file to write, directory to create or file to remove; `before`/`after` for --diff."""
+    """One file to write, directory to create, file to remove or file to move into place (from
+    `source`, with `mode`); `before`/`after` for --diff."""
 
-    def __init__(self, action, path, content=None, before="", after=""):
-        self.action = action  # "write", "mkdir" or "remove"
+    def __init__(self, action, path, content=None, before="", after="", source=None, mode=FILE_MODE):
+        self.action = action  # "write", "mkdir", "remove" or "move"
         self.path = path
         self.content = content
         self.before = before
         self.after = after
+        self.source = source
+        self.mode = mode
 
     def diff(self):
         return {"before_header": self.path, "after_header": self.path,
@@ -151,11 +157,46 @@ def principals_content(field, principals):
     return lines_content(field, lines) if lines else b""
 
 
+def _key_description(field, path):
+    """`TYPE SHA256:...` of the public key in `path` for a diff, or `(absent)`."""
+    text = read_if_exists(path)
+    if text is None:
+        return "(absent)"
+    key = parse_public_key(field, _text(text).strip())
+    return "%s %s\n" % (key.key_type, key.fingerprint)
+
+
+def plan_key_replacement(field, cert_path, staged, certificate):
+    """The two moves that put the staged new host key `staged` (private key file, `.pub` beside
+    it) in place of the key `cert_path` certifies, or an error naming `field` when the staged key
+    is not the one `certificate` certifies (a host key never goes in without its certificate)."""
+    if not cert_path.endswith(HOST_CERT_SUFFIX):
+        raise FleetcaError("%s.replace_key_from needs %s.path to end in %s (the certificate of host key FILE "
+                           "is FILE%s)" % (field, field, HOST_CERT_SUFFIX, HOST_CERT_SUFFIX))
+    key_path = cert_path[:-len(HOST_CERT_SUFFIX)]
+    for path in (staged, staged + ".pub"):
+        info = _state(path)
+        if info is None or not stat.S_ISREG(info.st_mode):
+            raise FleetcaError("%s.replace_key_from: %s is not a regular file" % (field, path))
+    new_key = parse_public_key(field + ".replace_key_from", _text(read_if_exists(staged + ".pub")).strip())
+    if new_key != certificate.public_key:
+        raise FleetcaError("%s.replace_key_from: %s.pub is not the key that %s.certificate certifies; refusing to "
+                           "install a host key without its certificate" % (field, staged, field))
+    check_writable_path(field + ".path", key_path)
+    before = _key_description(field + ".path", key_path + ".pub")
+    after = "%s %s\n" % (new_key.key_type, new_key.fingerprint)
+    return [Change("move", key_path, before=before, after=after, source=staged, mode=PRIVATE_KEY_MODE),
+            Change("move", key_path + ".pub", before=before, after=after, source=staged + ".pub")]
+
+
 def plan_host_certificates(entries, owner):
+    """The certificates to write, each after the moves of the new host key it certifies."""
     changes = []
     for index, entry in enumerate(entries):
         field = "host_certificates[%d]" % index
-        parse_certificate(field + ".certificate", (entry.get("certificate") or "").strip())
+        certificate = parse_certificate(field + ".certificate", (entry.get("certificate") or "").strip())
+        if entry.get("replace_key_from"):
+            changes += plan_key_replacement(field, entry["path"], entry["replace_key_from"], certificate)
         change = plan_file(field + ".path", entry["path"], certificate_content(field, entry.get("certificate")),
                            _text, owner)
         if change:
@@ -265,5 +306,17 @@ def apply(changes, owner):
                 os.chown(change.path, owner[0], owner[1])
         elif change.action == "write":
             write_atomic(change.path, change.content, FILE_MODE, owner)
+        elif change.action == "move":
+            move_into_place(change.source, change.path, change.mode, owner)
         else:
             os.unlink(change.path)
+
+
+def move_into_place(source, path, mode, owner):
+    """Rename `source` over `path` (atomic: sshd reads the old file or the new one), with `mode`
+    and `owner` set before the rename."""
+    os.chmod(source, mode)
+    if owner is not None:
+        os.chown(source, owner[0], owner[1])
+    os.rename(source, path)
+    fsync_directory(os.path.dirname(os.path.abspath(path)))

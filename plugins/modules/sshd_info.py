@@ -171,6 +171,9 @@ host_keys:
   description:
     - Per host key type, C(path), C(private_exists), C(public_key), C(certificate) and
       C(certificate_file) (content, mode, uid, gid, isdir; null when absent).
+    - Also the new key a host key rotation stages beside it, C(PATH.fleetca-new)
+      (C(staged_path)), its public key (C(staged_public_key), null when absent) and which of
+      its two files exist (C(staged_files)).
   returned: always
   type: dict
 files:

@@ -33,6 +33,8 @@ description:
   - One call replaces a C(copy) per file; the C(fleetca.ssh.server) role makes it once per
     server. It does not touch C(sshd_config) and does not reload sshd (sshd reads the KRL and
     principals files at each login; host certificates need a reload).
+  - With O(host_certificates[].replace_key_from), it also installs a new host key together with
+    its certificate (see there).
 author:
   - fleetca.ssh contributors (@fleetca)
 extends_documentation_fragment:
@@ -43,7 +45,7 @@ attributes:
     description: Reports what would change and writes nothing.
   diff_mode:
     support: full
-    description: Text files show their lines; the KRL shows its version and SHA-256.
+    description: Text files show their lines; the KRL shows its version and SHA-256; a replaced host key its type and fingerprint.
 options:
   host_certificates:
     description:
@@ -60,6 +62,17 @@ options:
         description: The certificate line (C(TYPE-cert-v01@openssh.com BASE64 [COMMENT])).
         type: str
         required: true
+      replace_key_from:
+        description:
+          - A new host key to put in place of the one the certificate goes beside (a host key
+            rotation), for example C(/etc/ssh/ssh_host_ed25519_key.fleetca-new) as
+            C(ssh-keygen -f) wrote it, with its C(.pub) beside it.
+          - Just before the certificate is written, the key is renamed over the host key
+            (O(host_certificates[].path) without C(-cert.pub)), mode C(0600), and its C(.pub) over
+            the old C(.pub), mode C(0644); each rename is atomic and the old key is gone.
+          - Refused, writing nothing, unless O(host_certificates[].certificate) certifies exactly
+            this key's C(.pub): a host key never goes in without its certificate.
+        type: path
   trusted_user_ca_keys:
     description:
       - The file named by C(TrustedUserCAKeys) and the CA public keys it lists, one per line.
@@ -119,6 +132,13 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: Put a new host key in place together with its certificate (host key rotation)
+  fleetca.ssh.sshd_trust:
+    host_certificates:
+      - path: /etc/ssh/ssh_host_ed25519_key-cert.pub
+        certificate: "{{ signed.certificate }}"
+        replace_key_from: /etc/ssh/ssh_host_ed25519_key.fleetca-new
+
 - name: Install the master KRL, the user CA and the principals files
   fleetca.ssh.sshd_trust:
     trusted_user_ca_keys:
@@ -137,7 +157,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 changed_paths:
-  description: Files written, directories created or fixed, in that order.
+  description: Files written or moved into place (host keys), directories created or fixed, in that order.
   returned: always
   type: list
   elements: str
@@ -149,7 +169,7 @@ removed_paths:
   elements: str
   sample: [/etc/ssh/auth_principals/mallory]
 host_certificates_changed:
-  description: Whether a host certificate was written (sshd loads them at reload only).
+  description: Whether a host certificate or host key was written (sshd loads them at reload only).
   returned: always
   type: bool
 revoked_keys:
@@ -199,6 +219,7 @@ def main():
             host_certificates=dict(type="list", elements="dict", default=[], options=dict(
                 path=dict(type="path", required=True),
                 certificate=dict(type="str", required=True),
+                replace_key_from=dict(type="path"),
             )),
             trusted_user_ca_keys=dict(type="dict", no_log=False, options=dict(
                 path=dict(type="path", required=True),
