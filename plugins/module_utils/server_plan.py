@@ -33,8 +33,10 @@ SSHD_KEYWORD = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 # Blocks that change the meaning of the lines after them: a drop-in of their own.
 BLOCK_KEYWORDS = ("match", "include")
 ON = ("yes", "true")
-# A yes/no variable's spellings (`-e NAME=VALUE` passes a string).
-FLAGS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+# A yes/no variable's spellings (`-e NAME=VALUE` passes a string), as a role's argument_specs
+# type bool accepts them.
+FLAGS = dict([(word, True) for word in ("true", "yes", "on", "1", "y", "t")]
+             + [(word, False) for word in ("false", "no", "off", "0", "n", "f")])
 # Every variable of the role whose name starts like a host key one (fleetca_ssh_host_key_,
 # fleetca_ssh_host_keys_): any other such name is a typo.
 HOST_KEY_VARIABLES = ("fleetca_ssh_host_key_algorithms", "fleetca_ssh_host_key_replace",

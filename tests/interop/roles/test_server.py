@@ -19,6 +19,8 @@ def role_task(variables):
 @pytest.mark.parametrize("variables, named", [
     ({"fleetca_ssh_host_key_rsa_bits": 2048}, "fleetca_ssh_host_key_rsa_bits at least 3072 (got 2048)"),
     ({"fleetca_ssh_host_key_replace": ["ecdsa"]}, "fleetca_ssh_host_key_replace a subset of it (got ['ecdsa'])"),
+    # -e passes strings: a typo of the rotation request must not enroll without rotating.
+    ({"fleetca_ssh_host_key_rotate": "true"}, "Unknown variable fleetca_ssh_host_key_rotate: the server role reads only"),
     ({"fleetca_ssh_sshd_options": {"Match": "User x"}}, 'fleetca_ssh_sshd_options: "Match" must be an sshd keyword'),
     ({"fleetca_ssh_sshd_options": {"Banner": "x\nPermitRootLogin yes"}},
      'fleetca_ssh_sshd_options: "Banner" must be an sshd keyword'),

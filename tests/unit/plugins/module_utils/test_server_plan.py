@@ -228,6 +228,95 @@ def test_a_broken_certificate_line_is_an_error(key_dir):
         server_plan.host_certificates([{"requester": "web1", "certificate": "garbage"}], make_probe(key_dir), "web1")
 
 
+# --- host keys: which to create, which to replace (host key rotation) -----------------------
+
+@pytest.fixture
+def rekey_dir(tmp_path):
+    """A host key directory of its own (the tests stage keys in it): ed25519 and rsa, a host CA."""
+    for key_type in ("ed25519", "rsa"):
+        ssh_keygen(tmp_path / ("ssh_host_%s_key" % key_type), key_type)
+    ssh_keygen(tmp_path / "host_ca")
+    return tmp_path
+
+
+def key_plan(key_dir, types=("ed25519", "rsa"), replace=(), rotate=False, run_sshd=True):
+    probe = make_probe(key_dir, types=types)
+    probe["run_sshd"] = run_sshd
+    return server_plan.host_key_plan(probe, list(types), list(replace), rotate)
+
+
+def staged(key_dir, key_type):
+    return str(key_dir / ("ssh_host_%s_key.fleetca-new" % key_type))
+
+
+def test_an_enrolled_host_without_rotation_has_nothing_to_do(rekey_dir):
+    assert key_plan(rekey_dir) == {"generate": [], "remove": [], "run_sshd": False, "differs": False}
+    assert key_plan(rekey_dir, rotate="false")["differs"] is False
+
+
+@pytest.mark.parametrize("rotate", [True, "true", "True", "yes"])
+def test_rotation_stages_a_new_key_beside_every_existing_one(rekey_dir, rotate):
+    plan = key_plan(rekey_dir, rotate=rotate)
+    assert plan["generate"] == [{"type": "ed25519", "path": staged(rekey_dir, "ed25519")},
+                                {"type": "rsa", "path": staged(rekey_dir, "rsa")}]
+    assert plan["remove"] == [] and plan["differs"] is True
+
+
+def test_a_missing_key_is_created_in_place_and_only_existing_ones_are_staged(rekey_dir):
+    plan = key_plan(rekey_dir, types=("ecdsa", "ed25519"), rotate=True, run_sshd=False)
+    assert plan["generate"] == [{"type": "ecdsa", "path": str(rekey_dir / "ssh_host_ecdsa_key")},
+                                {"type": "ed25519", "path": staged(rekey_dir, "ed25519")}]
+    assert plan["run_sshd"] is True
+
+
+def test_host_key_replace_stages_only_the_listed_types(rekey_dir):
+    assert key_plan(rekey_dir, replace=["rsa"])["generate"] == [{"type": "rsa", "path": staged(rekey_dir, "rsa")}]
+
+
+def test_staged_files_of_an_unfinished_run_are_removed_first(rekey_dir):
+    ssh_keygen(staged(rekey_dir, "rsa"), "ed25519")
+    os.unlink(staged(rekey_dir, "rsa"))  # a run that failed half way: only the .pub is left
+    for rotate in (False, True):
+        plan = key_plan(rekey_dir, rotate=rotate)
+        assert plan["remove"] == [staged(rekey_dir, "rsa") + ".pub"] and plan["differs"] is True
+    assert key_plan(rekey_dir, rotate=True)["generate"][1] == {"type": "rsa", "path": staged(rekey_dir, "rsa")}
+
+
+def test_a_staged_key_is_certified_and_installed_with_its_certificate(rekey_dir):
+    """After staging, the second probe: the request is for the NEW key (no current certificate to
+    keep), and its certificate goes beside the old key with the staged key to move in first."""
+    new_public = ssh_keygen(staged(rekey_dir, "ed25519"))
+    probe = make_probe(rekey_dir)
+    probe["host_keys"]["ed25519"]["certificate"] = "ssh-ed25519-cert-v01@openssh.com AAAA"
+    probe["host_keys"]["rsa"]["certificate"] = "ssh-rsa-cert-v01@openssh.com AAAA"
+    ed25519, rsa = server_plan.host_cert_requests(probe, "web1", ["ed25519", "rsa"], [], "+52w", "+4w")
+    assert ed25519["public_key"] == new_public != probe["host_keys"]["ed25519"]["public_key"]
+    assert "current_certificate" not in ed25519
+    assert rsa["public_key"] == probe["host_keys"]["rsa"]["public_key"] and "current_certificate" in rsa
+    request = certs.CertRequest(certs.HOST_CERT, keys.parse_public_key("k", new_public), ["web1"],
+                                "host:web1:ed25519", 0, 2 ** 40)
+    cert = certs.sign_certificate(request, 8, signers.KeyFileSigner(str(rekey_dir / "host_ca"))).to_line()
+    assert server_plan.host_certificates([{"requester": "web1", "certificate": cert}], probe, "web1") == [
+        {"path": str(rekey_dir / "ssh_host_ed25519_key-cert.pub"), "certificate": cert,
+         "replace_key_from": staged(rekey_dir, "ed25519")}]
+
+
+@pytest.mark.parametrize("changes, named", [
+    ({"host_keys_rotate": "maybe"}, 'fleetca_ssh_host_keys_rotate must be true or false (got "maybe").'),
+    ({"host_keys_rotate": None}, "fleetca_ssh_host_keys_rotate must be true or false (got null)."),
+    ({"host_key_variables": ["fleetca_ssh_host_key_types", "fleetca_ssh_host_key_rotate"]},
+     "Unknown variable fleetca_ssh_host_key_rotate: the server role reads only fleetca_ssh_host_key_algorithms, "
+     "fleetca_ssh_host_key_replace, fleetca_ssh_host_key_rsa_bits, fleetca_ssh_host_key_types, "
+     "fleetca_ssh_host_keys_rotate."),
+])
+def test_a_bad_rotation_request_is_named(changes, named):
+    assert problems_with(**changes) == [named]
+
+
+def test_known_host_key_variables_and_yes_no_spellings_pass():
+    assert problems_with(host_keys_rotate="false", host_key_variables=list(server_plan.HOST_KEY_VARIABLES)) == []
+
+
 # --- sshd options --------------------------------------------------------------------------
 
 SETTINGS = {
