@@ -71,7 +71,7 @@ options:
             (O(host_certificates[].path) without C(-cert.pub)), mode C(0600), and its C(.pub) over
             the old C(.pub), mode C(0644); each rename is atomic and the old key is gone.
           - Refused, writing nothing, unless O(host_certificates[].certificate) certifies exactly
-            this key's C(.pub): a host key never goes in without its certificate.
+            this key's C(.pub) - a host key never goes in without its certificate.
         type: path
   trusted_user_ca_keys:
     description:
