@@ -70,12 +70,45 @@ def recap(output):
     return {host: {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counters)} for host, counters in rows}
 
 
+def staged_files(host):
+    return sorted(name for name in host.check_output("ls -a /etc/ssh").split() if "fleetca-new" in name)
+
+
+def login(hosts, key_type, verbose=False):
+    """alice from the workstation to the rotated server, the host authenticated by its certificate."""
+    return run_ssh(hosts[WS], f"{LOGIN} -o HostKeyAlgorithms={TYPES[key_type]} {'-v ' if verbose else ''}"
+                              f"alice@{ROTATED} id -un")
+
+
 @pytest.fixture(scope="module")
-def rotation(hosts):
+def failed_rotation(hosts):
+    """A rotation that fails midway: the new keys are staged, then signing fails (a validity the
+    engine refuses). sshd must keep its old keys and certificates."""
+    before = state(hosts[ROTATED])
+    code, output = playbook("fleetca.ssh.enroll", "--limit", ROTATED, "-e", "fleetca_ssh_host_keys_rotate=true",
+                            "-e", "fleetca_ssh_host_cert_valid_for=+forever-ish")
+    return {"before": before, "code": code, "output": output, "after": state(hosts[ROTATED]),
+            "staged": staged_files(hosts[ROTATED]),
+            "logins": {key_type: login(hosts, key_type) for key_type in TYPES}}
+
+
+@pytest.fixture(scope="module")
+def rotation(hosts, failed_rotation):
     before = {name: state(hosts[name]) for name in [ROTATED] + OTHERS}
     code, output = playbook("fleetca.ssh.enroll", "--limit", ROTATED, "-e", "fleetca_ssh_host_keys_rotate=true")
     return {"before": before, "code": code, "output": output,
             "after": {name: state(hosts[name]) for name in [ROTATED] + OTHERS}}
+
+
+def test_a_rotation_failing_midway_leaves_the_old_keys_and_certificates_in_use(failed_rotation):
+    assert failed_rotation["code"] != 0, failed_rotation["output"]
+    assert "valid_for" in failed_rotation["output"], failed_rotation["output"]
+    # It failed after staging the new keys (so, midway), and before putting them in place.
+    assert failed_rotation["staged"] == sorted(f"ssh_host_{key_type}_key.fleetca-new{suffix}"
+                                               for key_type in TYPES for suffix in ("", ".pub"))
+    assert failed_rotation["after"] == failed_rotation["before"]
+    for key_type, result in failed_rotation["logins"].items():
+        assert (result.rc, result.stdout.strip(), result.stderr) == (0, "alice", ""), (key_type, result.stderr)
 
 
 def test_the_rotation_run_succeeds_and_changes_only_the_limited_server(rotation):
@@ -125,11 +158,10 @@ def test_the_workstation_trusts_the_new_key_without_prompt_or_warning(hosts, rot
     known_hosts = [line for line in hosts[WS].file("/etc/ssh/ssh_known_hosts").content_string.splitlines()
                    if line.strip() and not line.startswith("#")]
     assert known_hosts and all(line.startswith("@cert-authority ") for line in known_hosts), known_hosts
-    login = f"{LOGIN} -o HostKeyAlgorithms={TYPES[key_type]} alice@{ROTATED} id -un"
-    quiet = run_ssh(hosts[WS], login)
+    quiet = login(hosts, key_type)
     assert (quiet.rc, quiet.stdout.strip(), quiet.stderr) == (0, "alice", ""), quiet.stderr
     # The server presented the certificate of the NEW key.
-    verbose = run_ssh(hosts[WS], login.replace(" alice@", " -v alice@"))
+    verbose = login(hosts, key_type, verbose=True)
     new_key = fingerprint(hosts[ROTATED], key_path(key_type) + ".pub")
     assert re.search(r"Server host certificate: \S+ " + re.escape(new_key), verbose.stderr), verbose.stderr
 
@@ -138,3 +170,11 @@ def test_the_servers_outside_the_limit_keep_their_keys(rotation):
     for name in OTHERS:
         before, after = rotation["before"][name], rotation["after"][name]
         assert after["public"] == before["public"] and after["pid"] == before["pid"], name
+
+
+def test_a_run_without_the_variable_changes_nothing_after_a_rotation(hosts, rotation):
+    assert rotation["code"] == 0, rotation["output"]
+    code, output = playbook("fleetca.ssh.enroll", "--limit", ROTATED)
+    assert code == 0, output
+    assert recap(output)[ROTATED]["changed"] == 0, output
+    assert state(hosts[ROTATED])["public"] == rotation["after"][ROTATED]["public"]
