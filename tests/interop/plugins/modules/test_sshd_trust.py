@@ -14,6 +14,7 @@ import stat
 import pytest
 
 from ansible_collections.fleetca.ssh.plugins.module_utils import krl, krl_request
+from fleetca_testing.openssh_keys import ssh_keygen_pair
 
 SSH_KEYGEN_LIST_ENV = dict(os.environ, TZ="UTC")
 
@@ -172,3 +173,60 @@ def test_concurrent_installs_never_roll_the_krl_back(ansible_playbook, layout):
             assert "newer than the given version %d: refusing to roll it back" % version in result["msg"], result
     assert krl.parse_krl(layout["krl_path"].read_bytes()).version == 8
     assert not runs[-1].results["install"].get("failed")
+
+
+# --- host key rotation: a staged new key goes in with its certificate, or not at all ------
+
+@pytest.fixture
+def rekey(workdir, make_key, sign_cert):
+    """An installed host key with its certificate, and a new key staged beside it as the server
+    role's rotation writes it (ssh-keygen -f PATH.fleetca-new)."""
+    etc = workdir / "etc"
+    etc.mkdir()
+    host_ca = make_key("trust-host-ca")
+    key = str(etc / "ssh_host_ed25519_key")
+    old = ssh_keygen_pair(key)
+    sign_cert(host_ca, old, cert_type="host", principals=["web1"], key_id="host:web1:ed25519",
+              path=key + "-cert.pub")
+    new = ssh_keygen_pair(key + ".fleetca-new")
+    cert = sign_cert(host_ca, new, cert_type="host", principals=["web1"], key_id="host:web1:ed25519")
+    return {"etc": etc, "key": key, "old": old, "new": new, "host_ca": host_ca,
+            "entry": {"path": key + "-cert.pub", "certificate": cert.to_line(), "replace_key_from": new.path}}
+
+
+def fingerprint(run_cmd, path):
+    return run_cmd(["ssh-keygen", "-l", "-f", path]).stdout.split()[1]
+
+
+def test_a_staged_host_key_goes_in_with_its_certificate(ansible_playbook, rekey, run_cmd):
+    key, etc = rekey["key"], rekey["etc"]
+    old_fp, new_fp = fingerprint(run_cmd, rekey["old"].pub_path), fingerprint(run_cmd, rekey["new"].pub_path)
+    files_before = sorted(os.listdir(str(etc)))
+    play = ansible_playbook.run([trust_task("would", host_certificates=[rekey["entry"]])], check=True, diff=True)
+    assert play.returncode == 0, play.output
+    assert play.results["would"]["changed"] and sorted(os.listdir(str(etc))) == files_before
+    assert fingerprint(run_cmd, key + ".pub") == old_fp
+    assert old_fp in play.output and new_fp in play.output  # the diff names both keys
+    play = ansible_playbook.run([trust_task("rotate", host_certificates=[rekey["entry"]])])
+    assert play.returncode == 0, play.output
+    result = play.results["rotate"]
+    assert result["changed_paths"] == [key, key + ".pub", key + "-cert.pub"] and result["host_certificates_changed"]
+    derived = run_cmd(["ssh-keygen", "-y", "-f", key]).stdout.split()[:2]
+    assert derived == rekey["new"].public_line.split()[:2]
+    assert fingerprint(run_cmd, key + ".pub") == new_fp
+    listing = run_cmd(["ssh-keygen", "-L", "-f", key + "-cert.pub"], env=SSH_KEYGEN_LIST_ENV).stdout
+    assert "Public key: ED25519-CERT " + new_fp in listing
+    assert (mode(key), mode(key + ".pub"), mode(key + "-cert.pub")) == (0o600, 0o644, 0o644)
+    assert sorted(os.listdir(str(etc))) == ["ssh_host_ed25519_key", "ssh_host_ed25519_key-cert.pub",
+                                            "ssh_host_ed25519_key.pub"]
+
+
+def test_a_staged_host_key_its_certificate_does_not_certify_is_refused(ansible_playbook, rekey, sign_cert):
+    entry = dict(rekey["entry"], certificate=sign_cert(rekey["host_ca"], rekey["old"], cert_type="host",
+                                                       principals=["web1"], key_id="host:web1:ed25519").to_line())
+    before = dict((name, (rekey["etc"] / name).read_bytes()) for name in os.listdir(str(rekey["etc"])))
+    play = ansible_playbook.run([trust_task("refused", ignore_errors=True, host_certificates=[entry])])
+    result = play.results["refused"]
+    assert result["failed"] and not result.get("changed")
+    assert "host_certificates[0].replace_key_from" in result["msg"] and "refusing to install a host key" in result["msg"]
+    assert dict((name, (rekey["etc"] / name).read_bytes()) for name in os.listdir(str(rekey["etc"]))) == before
