@@ -23,6 +23,9 @@ def test_sshd_info_reports_the_installed_openssh(ansible_playbook, workdir, make
     host_key = make_key("info-host-key")
     for suffix in ("", ".pub"):
         os.link(host_key.path + suffix, str(etc / ("ssh_host_ed25519_key" + suffix)))
+    # What an unfinished host key rotation leaves: a staged key's .pub only.
+    staged = make_key("info-staged-key")
+    os.link(staged.pub_path, str(etc / "ssh_host_ed25519_key.fleetca-new.pub"))
     (etc / "sshd_config").write_text("Port 22\nInclude %s/sshd_config.d/*.conf\n" % etc)
     (etc / "other_config").write_text("Port 22\n")
     (etc / "revoked.krl").write_bytes(krl_bytes(1))
@@ -49,8 +52,12 @@ def test_sshd_info_reports_the_installed_openssh(ansible_playbook, workdir, make
     assert not other["includes_dropin_dir"]
     assert info["host_keys"]["ed25519"]["public_key"] == host_key.public_line
     assert info["host_keys"]["ed25519"]["private_exists"]
+    assert info["host_keys"]["ed25519"]["staged_public_key"] == staged.public_line
+    assert info["host_keys"]["ed25519"]["staged_files"] == [str(etc / "ssh_host_ed25519_key.fleetca-new.pub")]
     assert info["host_keys"]["rsa"] == {"path": str(etc / "ssh_host_rsa_key"), "private_exists": False,
-                                        "public_key": None, "certificate": None, "certificate_file": None}
+                                        "public_key": None, "certificate": None, "certificate_file": None,
+                                        "staged_path": str(etc / "ssh_host_rsa_key.fleetca-new"),
+                                        "staged_public_key": None, "staged_files": []}
     assert info["digests"][str(etc / "revoked.krl")] == run_cmd(["sha256sum", str(etc / "revoked.krl")]).stdout.split()[0]
     assert info["files"][str(etc / "absent")] is None
     assert info["files"][str(etc / "sshd_config")]["content"].startswith("Port 22\n")
