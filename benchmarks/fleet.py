@@ -3,13 +3,17 @@
 
 Run as a script by hand (it starts containers; it is not a test):
 
-    PYTHONPATH=.build/collections .venv/bin/python benchmarks/fleet.py [--servers 20] [--forks 10] [--keep] [--skip-baseline]
+    PYTHONPATH=.build/collections .venv/bin/python benchmarks/fleet.py [--servers 20] [--forks 10] [--keep] [--skip-baseline] [--skip-pull]
 
 Ours, on N fresh systemd containers (tests/bin/containers.sh, network fleetca-bench, a CA
 bench-ca on Debian 12 and servers bench-srv01.. cycling through Debian 11, 12 and 13):
 `ansible-playbook fleetca.ssh.enroll` (first enrollment), the same again (idempotent: the recap
 must show changed=0), `fleetca.ssh.revoke` with revoked serials and key ids rolled out to every
-server, and that again (idempotent). Then the baseline, on N fresh containers of the same
+server, and that again (idempotent). Then the pull side (unless --skip-pull), on N fresh
+containers (bench-pull-*): enrollment with fleetca_ssh_krl_url (the CA serves its publish
+directory with python3 -m http.server) and fleetca_ssh_krl_sync_interval (--pull-interval), a
+revocation made on the CA only (molecule/pull/revoke_on_ca.yml), then the time until every
+server has installed the new KRL by itself. Then the baseline, on N fresh containers of the same
 releases (bench-base-*): benchmarks/baseline_enroll.yml, the same enrollment with one
 community.crypto.openssh_cert task per host and key type, run twice the same way. After each
 side's enrollment, ssh-keyscan -c from its CA container must get an ed25519 and an RSA host
@@ -48,6 +52,14 @@ REVOCATIONS = """\
 fleetca_ssh_revoke_serials: [424242, "900000-900099"]
 fleetca_ssh_revoke_key_ids: [alice@laptop, "host:decommissioned.example.com:ed25519"]
 """
+
+# Pull sync (--pull-interval): the CA serves its publish directory over HTTP, a revocation is
+# made on the CA only (the pull scenario's playbook), the servers' timers bring it.
+PUBLISH_DIR = "/srv/fleetca-krl"
+PULL_PORT = 8080
+REVOKE_ON_CA = os.path.join(REPO, "molecule", "pull", "revoke_on_ca.yml")
+MASTER_KRL = "/etc/ssh/fleetca/revoked.krl"
+INSTALLED_KRL = "/etc/ssh/fleetca_revoked.krl"
 
 RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+"
                    r"skipped=(\d+)\s+rescued=(\d+)\s+ignored=(\d+)")
@@ -150,6 +162,7 @@ class Bench:
     def __init__(self, options, workdir):
         self.options, self.workdir = options, workdir
         self.runs = []
+        self.pull = None  # {interval, arrivals: {server: seconds}} of the pull side
         self.started = []  # containers this run created, removed at the end
         self.env = dict(os.environ,
                         ANSIBLE_COLLECTIONS_PATH=options.collections,
@@ -242,6 +255,60 @@ class Bench:
         return problems
 
 
+    def pull_side(self, prefix, interval):
+        """Start a fresh fleet that pulls the signed KRL every `interval`, enroll it, revoke a key
+        id on the CA only, then time its arrival on every server; remove the fleet."""
+        ca, servers = self.names(prefix)
+        inventory = os.path.join(self.workdir, "%s-inventory.yml" % prefix)
+        write_inventory(inventory, ca, servers)
+        self.up(ca, servers)
+        subprocess.run(["docker", "exec", ca, "mkdir", "-p", PUBLISH_DIR], check=True)
+        subprocess.run(["docker", "exec", "-d", ca, "python3", "-m", "http.server", str(PULL_PORT),
+                        "--directory", PUBLISH_DIR], check=True)
+        pull = ("-e", "fleetca_ssh_krl_url=http://%s:%d/revoked.krl" % (ca, PULL_PORT),
+                "-e", "fleetca_ssh_krl_sync_interval=%s" % interval, "-e", "fleetca_ssh_krl_publish_dir=" + PUBLISH_DIR)
+        problems = []
+        enroll = Run("fleetca.ssh.enroll (pull sync)", prefix, False, ca, servers)
+        revoke = Run("revocation on the CA only", prefix, False, ca, servers)
+        if (self.playbook(enroll, inventory, "fleetca.ssh.enroll", *pull)
+                and self.playbook(revoke, inventory, REVOKE_ON_CA, "-e", json.dumps({"pull_key_ids": ["bench@pull"]}))):
+            published = time.perf_counter()
+            master = sha256_in(ca, MASTER_KRL)
+            self.pull = {"interval": interval, "arrivals": arrivals(servers, master, published,
+                                                                      self.options.timeout)}
+            late = sorted(set(servers) - set(self.pull["arrivals"]))
+            if late:
+                problems.append("FAIL the pulled KRL did not reach %s within %d s" % (", ".join(late),
+                                                                                   self.options.timeout))
+        problems += enroll.problems + revoke.problems
+        if not self.options.keep:
+            self.down([ca] + servers)
+        return problems
+
+
+def sha256_in(container, path):
+    done = subprocess.run(["docker", "exec", container, "sha256sum", path], capture_output=True, text=True,
+                          check=False)
+    return done.stdout.split()[0] if done.returncode == 0 and done.stdout else None
+
+
+def arrivals(servers, master, since, timeout):
+    """{server: seconds after `since` when its installed KRL became the master}: every pending
+    server asked at once (one docker exec each) about every half second."""
+    found, deadline = {}, since + timeout
+    while len(found) < len(servers) and time.perf_counter() < deadline:
+        pending = [name for name in servers if name not in found]
+        asked = dict((name, subprocess.Popen(["docker", "exec", name, "sha256sum", INSTALLED_KRL],
+                                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True))
+                     for name in pending)
+        for name, process in asked.items():
+            out = process.communicate()[0]
+            if out.split()[:1] == [master]:
+                found[name] = time.perf_counter() - since
+        time.sleep(0.5)
+    return found
+
+
 def end_group(process):
     """End a process group we started (ansible-playbook and its forks): SIGTERM, then SIGKILL."""
     for signum in (signal.SIGTERM, signal.SIGKILL):
@@ -313,6 +380,16 @@ def print_profiles(bench, count):
             print("  %6.2f s  %s" % (seconds, name))
 
 
+def print_pull(bench):
+    if not bench.pull or not bench.pull["arrivals"]:
+        return
+    times = sorted(bench.pull["arrivals"].values())
+    print("\npull sync every %s: the KRL of a revocation made on the CA only, installed on every server "
+          "(seconds after the revocation's playbook ended; a server asked every ~0.5 s):" % bench.pull["interval"])
+    print("  servers %d, first %.1f s, median %.1f s, last %.1f s"
+          % (len(times), times[0], times[len(times) // 2], times[-1]))
+
+
 def verdicts(bench):
     notes = []
     by_name = {run.scenario: run for run in bench.runs if run.rc == 0}
@@ -337,6 +414,9 @@ def parse_args():
     parser.add_argument("--keep", action="store_true", help="leave the containers and the logs for inspection")
     parser.add_argument("--logs", help="write the playbook logs (and inventories) to this directory and keep them")
     parser.add_argument("--skip-baseline", action="store_true", help="run our side only")
+    parser.add_argument("--pull-interval", default="30s", metavar="SPAN",
+                        help="fleetca_ssh_krl_sync_interval of the pull side (default 30s)")
+    parser.add_argument("--skip-pull", action="store_true", help="no pull side (its own N servers)")
     parser.add_argument("--pipelining", action="store_true",
                         help="run both sides with ANSIBLE_PIPELINING=1 (default: Ansible's default, off)")
     parser.add_argument("--timeout", type=int, default=1800,
@@ -382,6 +462,8 @@ def main():
             ("fleetca.ssh.revoke (KRL rollout)", "fleetca.ssh.revoke", False, revoke),
             ("fleetca.ssh.revoke (again, idempotent)", "fleetca.ssh.revoke", True, revoke),
         ])
+        if not options.skip_pull:
+            problems += bench.pull_side("bench-pull", options.pull_interval)
         if not options.skip_baseline:
             problems += bench.side("bench-base", [
                 ("baseline openssh_cert (first)", BASELINE, False, ()),
@@ -403,6 +485,7 @@ def main():
              "on" if options.pipelining else "off", os.cpu_count(), loadavg()))
     if bench.runs:
         print_table(bench)
+        print_pull(bench)
         print_profiles(bench, options.profile)
     print()
     for note in verdicts(bench) + problems:
