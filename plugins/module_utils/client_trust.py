@@ -9,7 +9,8 @@
    `#` would add or hide entries).
 2. `probe_command`: one POSIX shell command, run with ansible.builtin.raw (one round trip), that
    reports which OpenSSH client tools the target has, the host key algorithms its ssh lists,
-   its /etc/ssh/ssh_config and the known_hosts user's passwd entry.
+   its /etc/ssh/ssh_config, the known_hosts user's passwd entry, and what people's certificates
+   need (client_user_certs.py: each listed user, key and current certificate).
 3. `plan`: from the settings and that report, what to install and what to write where.
 
 Standard library only, and Python 3.6+ (it also runs on the controller through the filters).
@@ -23,7 +24,7 @@ import json
 import re
 from shlex import quote as shell_quote
 
-from ansible_collections.fleetca.ssh.plugins.module_utils import keys
+from ansible_collections.fleetca.ssh.plugins.module_utils import client_user_certs, keys
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
 
 # The role's variables that check_settings reads; None stands for "not set".
@@ -39,6 +40,8 @@ VARIABLES = (
     "fleetca_ssh_client_config",
     "fleetca_ssh_client_certificate_file",
     "fleetca_ssh_client_packages",
+    "fleetca_ssh_client_user_certs",
+    "fleetca_ssh_client_user_cert_renew_before",
 )
 
 # The tools the role runs or that a user of the trust needs (`ssh`, and `ssh-keygen -F` to look
@@ -51,8 +54,6 @@ CONTROL_OR_COMMENT = re.compile(r"[\x00-\x1f\x7f#]")
 # [host]:port, an optional leading ! (negation). No whitespace, comma (the patterns are
 # joined with commas), '#' or control character.
 HOST_PATTERN = re.compile(r"^!?[A-Za-z0-9.*?:\[\]_-]+\Z")
-# A login name (Debian's adduser NAME_REGEX, relaxed to upper case and dots).
-LOGIN_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*[$]?\Z")
 # A path or ssh_config token written unquoted: no whitespace, '#', quote or control character.
 SSH_CONFIG_TOKEN = re.compile(r'^[^\s#"\x00-\x1f\x7f]+\Z')
 ABSOLUTE_PATH = re.compile(r"^/[^\x00-\x1f\x7f]*\Z")
@@ -186,7 +187,7 @@ def check_ca_keys(ca_key, trusted_keys, extra_keys):
 def check_user(value):
     if value in (None, ""):
         return ""
-    if not isinstance(value, str) or not LOGIN_NAME.match(value):
+    if not isinstance(value, str) or not client_user_certs.LOGIN_NAME.match(value):
         raise FleetcaError("fleetca_ssh_known_hosts_user must be a login name (letters, digits, '_', '.', '-'); "
                            "got %s" % _show(value))
     return value
@@ -242,6 +243,9 @@ def check_settings(variables):
         packages=list(_check_string_list("fleetca_ssh_client_packages", value["fleetca_ssh_client_packages"],
                                          True, "package names")),
     )
+    settings["user_certs"] = client_user_certs.check_entries(value["fleetca_ssh_client_user_certs"])
+    settings["user_cert_renew_before"] = client_user_certs.check_renew_before(
+        value["fleetca_ssh_client_user_cert_renew_before"])
     settings["client_config"], settings["certificate_file"] = check_client_config(
         value["fleetca_ssh_client_config"], value["fleetca_ssh_client_certificate_file"])
     return settings
@@ -273,14 +277,16 @@ def probe_command(settings):
     ]
     if settings["user"]:
         lines.append("getent passwd %s | sed 's/^/%s user /'" % (shell_quote(settings["user"]), mark))
+    lines.extend(client_user_certs.probe_lines(mark, settings["user_certs"]))
     lines.append("echo '%s end'" % mark)
     return "\n".join(lines)
 
 
 def parse_probe(output):
     """The probe's report: tools found, host key algorithms, ssh_config lines (None when there is
-    no such file), whether the drop-in exists, and the user's passwd fields (None when unknown)."""
-    report = dict(tools=[], algorithms=[], config=None, dropin=False, user=None)
+    no such file), whether the drop-in exists, the user's passwd fields (None when unknown), and
+    what client_user_certs reads (`user_certs`: entry index -> its findings)."""
+    report = dict(tools=[], algorithms=[], config=None, dropin=False, user=None, user_certs={})
     finished = False
     prefix = PROBE_MARK + " "
     for raw_line in output.splitlines():
@@ -300,6 +306,8 @@ def parse_probe(output):
             report["dropin"] = True
         elif tag == "user" and rest.count(":") >= 6:
             report["user"] = rest.split(":")
+        elif tag.startswith("ucert-"):
+            client_user_certs.record_probe_line(report["user_certs"], tag, rest)
         elif tag == "end":
             finished = True
     if not finished:
@@ -379,6 +387,7 @@ def plan(probe_output, settings, host, check_mode=False, installed=False):
     `install`: the packages to install (all of them, when ssh or ssh-keygen is missing; none
     otherwise, so a workstation without a package mirror is never asked to reach one).
     `installed`: this is the probe after installing them, so a tool still missing is an error.
+    `user_certs`: the people's certificates to request for this host (client_user_certs.deliveries).
     In check mode, with the tools not installed yet, the ssh_config steps are left out
     (`client_config` is None): what they need to know comes from the ssh to be installed.
     """
@@ -392,6 +401,8 @@ def plan(probe_output, settings, host, check_mode=False, installed=False):
     skip_config = bool(missing) and check_mode and "ssh" in missing
     return dict(
         install=settings["packages"] if missing else [],
+        user_certs=client_user_certs.deliveries(settings["user_certs"], report["user_certs"], host,
+                                                settings["user_cert_renew_before"]),
         known_hosts=dict(known_hosts_target(settings, report, host), block=known_hosts_block(settings),
                          marker=KNOWN_HOSTS_MARKER),
         client_config=None if skip_config else dict(client_config_plan(settings, report), dropin=DROPIN,

@@ -234,3 +234,43 @@ def test_ssh_audit_reports_no_failure(hosts, server):
     fails = [line for line in result.stdout.splitlines() if "[fail]" in line]
     assert "OpenSSH" in result.stdout, result.stdout + result.stderr
     assert fails == [], f"Debian {RELEASE[server]}:\n" + result.stdout
+
+
+# --- people's certificates delivered by the trust playbook (fleetca_ssh_client_user_certs) -------
+
+DELIVERED = "/home/alice/.ssh/id_ed25519-cert.pub"
+
+
+def keygen_listing(host, path):
+    return host.check_output(f"TZ=UTC ssh-keygen -L -f {path}")
+
+
+def listed_serial(listing):
+    return int(re.search(r"^\s*Serial: (\d+)$", listing, re.M).group(1))
+
+
+def test_delivered_certificate_is_alices_from_the_user_ca(hosts):
+    f = hosts[WS].file(DELIVERED)
+    assert (f.user, f.group, f.mode) == ("alice", "alice", 0o644)
+    listing = keygen_listing(hosts[WS], DELIVERED)
+    assert "user certificate" in listing and 'Key ID: "alice@default"' in listing
+    assert re.search(r"Principals:\s*\n\s+alice\n\s*Critical Options", listing), listing
+    user_ca = hosts[CA].check_output("ssh-keygen -l -f /etc/ssh/fleetca/user_ca.pub").split()[1]
+    assert re.search(rf"Signing CA: ED25519 {re.escape(user_ca)} ", listing), listing
+    key = hosts[WS].check_output("ssh-keygen -l -f /home/alice/.ssh/id_ed25519.pub").split()[1]
+    assert re.search(rf"Public key: ED25519-CERT {re.escape(key)}$", listing, re.M), listing
+
+
+def test_delivered_certificate_was_renewed_in_the_window(hosts):
+    """side_effect_user_certs.yml ran fleetca.ssh.trust with renew_before +100d: a new serial."""
+    before = listed_serial(keygen_listing(hosts[WS], "/root/alice/delivered-before-renewal-cert.pub"))
+    assert listed_serial(keygen_listing(hosts[WS], DELIVERED)) != before
+
+
+@pytest.mark.parametrize("server", ["default-srv-deb11", "default-ca-deb12"])
+def test_alice_logs_in_with_her_delivered_certificate(hosts, server):
+    """As alice on the workstation, her own key and the certificate beside it, no prompt."""
+    result = run_ssh(hosts[WS], f"su - alice -c '{SSH_BASE} -v {server} id -un'")
+    assert result.rc == 0, result.stderr
+    assert result.stdout.strip() == "alice"
+    assert re.search(r"Server accepts key: /home/alice/\.ssh/id_ed25519\S* ED25519-CERT ", result.stderr), result.stderr
