@@ -84,8 +84,11 @@ def _effective(probe, option):
 
 def _certificate_problems(host, key, cert, expected, probe):
     problems = []
-    if key.get("public_key") and keys.parse_public_key("public key", key["public_key"]) != cert.public_key:
-        problems.append("certifies another key than %s.pub" % key["path"])
+    try:
+        if key.get("public_key") and keys.parse_public_key(key["path"] + ".pub", key["public_key"]) != cert.public_key:
+            problems.append("certifies another key than %s.pub" % key["path"])
+    except FleetcaError as exc:
+        problems.append(str(exc))
     host_ca_keys = _blobs("host CA keys", expected.get("host_ca_keys") or [])
     if host_ca_keys and cert.signature_key.blob not in host_ca_keys:
         problems.append("signed by %s, not a host CA key the CA host publishes" % cert.signature_key.fingerprint)
@@ -210,8 +213,9 @@ def _mark_expiry(record, within):
     expiry, own = [], []
     for cert in record["host_certificates"]:
         left = cert["seconds_left"]
-        cert["expired"] = left <= 0
-        cert["expiring"] = 0 < left <= within
+        readable = cert["valid_before"] is not None  # an unreadable certificate has its own problem
+        cert["expired"] = readable and left <= 0
+        cert["expiring"] = readable and 0 < left <= within
         if cert["expired"] or cert["expiring"]:
             what = "expired" if cert["expired"] else "expires in %s" % span_text(left)
             expiry.append("host certificate %s %s (valid before %s)" % (cert["path"], what, cert["valid_before"]))

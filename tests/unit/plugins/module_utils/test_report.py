@@ -207,6 +207,13 @@ def test_a_key_without_certificate_or_an_unreadable_one_is_named(made):
                                    expected(made))
     [cert] = garbage["host_certificates"]
     assert cert["key_type"] is None and "is malformed" in cert["problems"][0]
+    marked = report.fleet_report({"web1": garbage}, MASTER, [], [], REQUEST)["servers"]["web1"]
+    assert marked["host_certificates"][0]["expired"] is False
+    assert marked["problems"] == ["/etc/ssh/ssh_host_ed25519_key-cert.pub: " + cert["problems"][0]]
+    broken_key = probe(made, cert=certified(made))
+    broken_key["host_keys"]["ed25519"]["public_key"] = "ssh-ed25519 AAAA"
+    record = report.server_report(broken_key, "web1", good_krl(), expected(made))
+    assert "/etc/ssh/ssh_host_ed25519_key.pub" in record["host_certificates"][0]["problems"][0]
 
 
 # --- the fleet and the table ----------------------------------------------------------------
