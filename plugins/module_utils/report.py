@@ -29,7 +29,7 @@ NAMES = ("expiring_within", "dest")
 DEFAULT_EXPIRING_WITHIN = "+14d"
 # Columns of the table's server rows and of its expiring certificates.
 SERVER_COLUMNS = ("SERVER", "HOST KEY", "VALID UNTIL", "LEFT", "KRL", "USER CA")
-EXPIRING_COLUMNS = ("SERIAL", "TYPE", "KEY ID", "PRINCIPALS", "VALID UNTIL", "LEFT", "REQUESTER")
+EXPIRING_COLUMNS = ("SERIAL", "TYPE", "KEY ID", "PRINCIPALS", "VALID UNTIL", "LEFT", "REQUESTER", "REVOKED")
 # Marks a cell or a line that needs the operator's attention.
 FLAG = "!!"
 
@@ -309,5 +309,5 @@ def expiring_lines(report):
     for record in expiring:
         rows.append([record["serial"], record["cert_type"], record["key_id"], ",".join(record["principals"]),
                      record["valid_before"], span_text(record["valid_before_epoch"] - report["generated_epoch"]),
-                     record.get("requester") or "-"])
+                     record.get("requester") or "-", "yes" if record.get("revoked") else "no"])
     return ["Certificates in the issuance log expiring within %s:" % report["expiring_within"]] + columns(rows)

@@ -143,7 +143,8 @@ def test_the_report_tells_the_drifting_server_from_the_good_one_and_changes_noth
     assert "expires in" in problems and "is behind the master's" in problems
     assert "trusts user CA keys the CA host does not publish: %s" % stranger in problems
 
-    assert [(record["key_id"], record["requester"]) for record in report["expiring"]] == [("alice@default", "alice")]
+    assert [(record["key_id"], record["requester"], record["revoked"]) for record in report["expiring"]] == [
+        ("alice@default", "alice", False)]
     assert report["unreachable"] == []
 
     # the table, as the operator reads it in the output

@@ -227,7 +227,7 @@ def fleet(made, now=None):
         "web2", {"krl_version": 3, "sha256": "b" * 64}, expected(made))
     expiring = [{"serial": 7, "cert_type": "user", "key_id": "alice@default", "principals": ["alice"],
                  "valid_before": "2030-01-01T00:00:00Z", "valid_before_epoch": int(time.time()) + 3 * 3600,
-                 "requester": "alice"}]
+                 "requester": "alice", "revoked": False}]
     return report.fleet_report({"web2": drifting, "web1": good}, MASTER, expiring, ["web3"], REQUEST, now=now)
 
 
@@ -279,7 +279,8 @@ def test_the_table_marks_every_problem_and_aligns_columns(made):
     assert "Problems:" in lines
     assert any(line.startswith("!! web2: KRL version 3 is behind the master's 5") for line in lines)
     assert "Certificates in the issuance log expiring within +14d:" in lines
-    assert any(line.split()[:3] == ["7", "user", "alice@default"] and "3h" in line for line in lines)
+    assert any(line.split()[:3] == ["7", "user", "alice@default"] and "3h" in line and line.split()[-2:] == ["alice", "no"]
+               for line in lines)
     assert lines[-1] == "!! not reported (unreachable or failed): web3"
 
 
