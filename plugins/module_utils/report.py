@@ -128,6 +128,9 @@ def host_certificates(host, probe, expected, now):
                             % (key_type, key["path"], CERT_FILE_SUFFIX))
         else:
             records.append(host_certificate(host, key_type, key, expected, probe, now))
+        if key.get("staged_files"):
+            problems.append("%s host key rotation left unfinished: %s (rerun fleetca.ssh.enroll)"
+                            % (key_type, ", ".join(key["staged_files"])))
     return records, problems
 
 

@@ -198,6 +198,14 @@ def test_a_misnamed_foreign_or_mismatched_certificate_is_named(made):
         "certifies another key than /etc/ssh/ssh_host_ed25519_key.pub"]
 
 
+def test_a_staged_key_of_an_unfinished_rotation_is_named(made):
+    staged = probe(made, cert=certified(made))
+    staged["host_keys"]["ed25519"]["staged_files"] = ["/etc/ssh/ssh_host_ed25519_key.fleetca-new"]
+    record = report.server_report(staged, "web1", good_krl(), expected(made))
+    assert record["problems"] == ["ed25519 host key rotation left unfinished: "
+                                  "/etc/ssh/ssh_host_ed25519_key.fleetca-new (rerun fleetca.ssh.enroll)"]
+
+
 def test_a_key_without_certificate_or_an_unreadable_one_is_named(made):
     bare = report.server_report(probe(made), "web1", good_krl(), expected(made))
     assert bare["host_certificates"] == []
