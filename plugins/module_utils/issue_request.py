@@ -15,6 +15,7 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.fleetca.ssh.plugins.module_utils.playbook_vars import reject_unknown
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
 
 PREFIX = "fleetca_ssh_issue_"
@@ -38,10 +39,7 @@ def issue_request(variables, cwd=None):
     """{user, profile, public_key, public_key_file, valid_for, dest} from every variable whose
     name starts with fleetca_ssh_issue_. `dest` defaults to USER-cert.pub in `cwd` (the
     directory ansible-playbook was started from)."""
-    unknown = sorted(set(variables) - set(accepted_names()))
-    if unknown:
-        raise FleetcaError("unknown variable%s %s: fleetca.ssh.issue reads only %s"
-                           % ("s" if len(unknown) > 1 else "", ", ".join(unknown), ", ".join(accepted_names())))
+    reject_unknown(variables, "issue", accepted_names())
     request = dict((name, _text(variables, name)) for name in NAMES)
     if not request["user"]:
         raise FleetcaError("%suser is required: the person the certificate is for" % PREFIX)

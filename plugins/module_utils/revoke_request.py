@@ -16,6 +16,7 @@ __metaclass__ = type
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.fleetca.ssh.plugins.module_utils.playbook_vars import reject_unknown
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
 
 PREFIX = "fleetca_ssh_revoke_"
@@ -49,10 +50,7 @@ def revoke_request(variables):
     """The krl module's arguments from the playbook's variables (a dict of every variable whose
     name starts with fleetca_ssh_revoke_): state, the entry lists, `issued` selectors and
     `prune_expired` (true unless the playbook is told otherwise)."""
-    unknown = sorted(set(variables) - set(accepted_names()))
-    if unknown:
-        raise FleetcaError("unknown variable%s %s: fleetca.ssh.revoke reads only %s"
-                           % ("s" if len(unknown) > 1 else "", ", ".join(unknown), ", ".join(accepted_names())))
+    reject_unknown(variables, "revoke", accepted_names())
     state = variables.get(PREFIX + "state", "present")
     if state not in STATES:
         raise FleetcaError("%sstate must be present or absent, not %r" % (PREFIX, state))

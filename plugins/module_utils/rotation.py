@@ -23,6 +23,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.fleetca.ssh.plugins.module_utils import files, keys
+from ansible_collections.fleetca.ssh.plugins.module_utils.playbook_vars import reject_unknown
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
 
 PHASES = ("start", "switch", "finish", "rollback")
@@ -156,11 +157,7 @@ def rotate_request(variables):
     """The rotation playbook fleetca.ssh.rotate was asked for, from every variable whose name
     starts with fleetca_ssh_rotate_: {ca, phase, force}. A typo, a missing or unknown CA or phase
     fails here, naming the variable, before anything changes."""
-    accepted = [REQUEST_PREFIX + name for name in ("ca", "force", "phase")]
-    unknown = sorted(set(variables) - set(accepted))
-    if unknown:
-        raise FleetcaError("unknown variable%s %s: fleetca.ssh.rotate reads only %s"
-                           % ("s" if len(unknown) > 1 else "", ", ".join(unknown), ", ".join(accepted)))
+    reject_unknown(variables, "rotate", [REQUEST_PREFIX + name for name in ("ca", "force", "phase")])
     ca = variables.get(REQUEST_PREFIX + "ca")
     if ca not in CAS:
         raise FleetcaError("%sca must be user or host (which CA to rotate), not %r" % (REQUEST_PREFIX, ca))

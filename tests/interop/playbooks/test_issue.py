@@ -91,3 +91,73 @@ def test_outside_the_policy_or_the_variables_signs_nothing(playbook, workdir, ca
         assert named in output, (extra_vars, output)
     assert logged(workdir) == []
     assert not [name for name in os.listdir(str(workdir)) if name.endswith("-cert.pub")]
+
+
+# --- the profiles' certificates at a real sshd -----------------------------------------------
+
+NOT_A_PRINCIPAL = "name is not a listed principal"
+
+
+def profiles_inventory(workdir, person, source):
+    """The CA on the controller, with one profile per thing a profile can make sshd enforce."""
+    profiles = {
+        "root": {"principals": ["root"], "valid_for": "+1h", "max_valid_for": "+2h"},
+        "forced": {"principals": ["{user}"], "force_command": "echo forced-by-profile"},
+        "sourced": {"principals": ["{user}"], "source_address": ["%s/32" % source]},
+    }
+    policy = {"fleetca_ssh_user_cert_profiles": profiles,
+              "fleetca_ssh_users": {person: {"profiles": ["default", "root", "forced", "sourced"]}}}
+    inventory = {"all": {
+        "vars": dict(policy, ansible_python_interpreter=venv_tool("python"), fleetca_ssh_ca_dir=str(workdir / "ca")),
+        "children": {"ssh_ca": {"hosts": {"ca": {"ansible_connection": "local", "ansible_become": False}}}}}}
+    path = workdir / "profiles-inventory.json"
+    path.write_text(json.dumps(inventory))
+    return str(path)
+
+
+def test_a_real_sshd_enforces_each_profile_s_certificate(playbook, workdir, make_key, sshd, ssh, login_user):
+    source = ssh.next_source()  # the one client address the `sourced` profile allows
+    allowed = source or "127.0.0.1"
+    inventory = profiles_inventory(workdir, login_user, allowed)
+    play = workdir / "ca.yml"
+    play.write_text(json.dumps([{"hosts": "ssh_ca", "gather_facts": False, "roles": ["fleetca.ssh.ca"]}]))
+    code, output = playbook(inventory, str(play))
+    assert code == 0, output
+    key = make_key("issue-profiles")
+    certs = {}
+    for profile in ("default", "root", "forced", "sourced"):
+        certs[profile] = workdir / ("%s-cert.pub" % profile)
+        code, output = playbook(inventory, "issue.yml", {
+            "fleetca_ssh_issue_user": login_user, "fleetca_ssh_issue_profile": profile,
+            "fleetca_ssh_issue_public_key": key.public_line, "fleetca_ssh_issue_dest": str(certs[profile])})
+        assert code == 0, output
+    server = sshd(trusted_user_ca_keys=[(workdir / "ca" / "user_ca.pub").read_text()])
+
+    def login(profile, user=login_user, **more):
+        return ssh(server, key, certs[profile], user=user, command="id -un", **more)
+
+    # default: the person's own account, not another one
+    accepted = login("default")
+    assert accepted.returncode == 0 and accepted.stdout.strip() == login_user, accepted.describe()
+    assert 'ID "%s@default"' % login_user in accepted.server_log, accepted.describe()
+    refused = login("default", user="root")
+    assert refused.returncode == 255 and NOT_A_PRINCIPAL in refused.server_log, refused.describe()
+    # root: the account the profile names, not the person's own
+    accepted = login("root", user="root")
+    assert accepted.returncode == 0 and accepted.stdout.strip() == "root", accepted.describe()
+    refused = login("root")
+    assert refused.returncode == 255 and NOT_A_PRINCIPAL in refused.server_log, refused.describe()
+
+    # forced: the profile's command runs, whatever the client asks for
+    forced = ssh(server, key, certs["forced"], user=login_user, command="echo requested-by-client")
+    assert forced.returncode == 0 and forced.stdout.strip() == "forced-by-profile", forced.describe()
+
+    # sourced: from the allowed address only
+    accepted = login("sourced", source=source)
+    assert accepted.returncode == 0 and accepted.stdout.strip() == login_user, accepted.describe()
+    other = ssh.next_source()
+    if other is None:
+        pytest.skip("this kernel gives the client one loopback address only: no other source to refuse")
+    refused = login("sourced", source=other)
+    assert refused.returncode == 255 and "not from a permitted source address" in refused.server_log, \
+        refused.describe()
