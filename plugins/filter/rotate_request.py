@@ -36,13 +36,15 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C(ca), C(phase) and C(force) (a boolean).
+  description:
+    - C(ca), C(phase), C(force) (a boolean) and C(converge) - the hosts the phase must reach, a list
+      of C({group, fact}) - every host of the group that the phase converged sets the fact.
   type: dict
 """
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.fleetca.ssh.plugins.module_utils.rotation import rotate_request
+from ansible_collections.fleetca.ssh.plugins.module_utils.rotation import missed_hosts, rotate_request
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
 
 
@@ -53,6 +55,11 @@ def rotate_request_filter(variables):
         raise AnsibleFilterError(str(exc))
 
 
+def rotate_missed(request, groups, hostvars):
+    return missed_hosts(request, groups, hostvars)
+
+
 class FilterModule(object):
     def filters(self):
-        return {"rotate_request": rotate_request_filter}
+        # rotate_missed is documented in rotate_missed.yml
+        return {"rotate_request": rotate_request_filter, "rotate_missed": rotate_missed}

@@ -37,6 +37,7 @@ VARIABLES = (
     "fleetca_ssh_known_hosts_mode",
     "fleetca_ssh_known_hosts_patterns",
     "fleetca_ssh_revoked_host_keys",
+    "fleetca_ssh_host_ca_retired_keys",
     "fleetca_ssh_client_config",
     "fleetca_ssh_client_certificate_file",
     "fleetca_ssh_client_packages",
@@ -154,15 +155,18 @@ def check_patterns(value):
     return list(value)
 
 
-def check_revoked_keys(value):
-    """The revoked host key lines, checked, trimmed and deduplicated (first occurrence kept)."""
-    field = "fleetca_ssh_revoked_host_keys"
-    _check_string_list(field, value, True, "public key lines (strings)")
+def check_revoked_keys(revoked_host_keys, retired_ca_keys):
+    """The key lines to write as @revoked: the revoked host keys, then the host CA keys finished
+    rotations retired (clients do not read the servers' KRL); checked, trimmed and deduplicated
+    (first occurrence kept)."""
     lines = []
-    for index, item in enumerate(value):
-        line = check_key_line("%s[%d]" % (field, index), item)
-        if line not in lines:
-            lines.append(line)
+    for field, value in (("fleetca_ssh_revoked_host_keys", revoked_host_keys),
+                         ("fleetca_ssh_host_ca_retired_keys", retired_ca_keys)):
+        _check_string_list(field, value, True, "public key lines (strings)")
+        for index, item in enumerate(value):
+            line = check_key_line("%s[%d]" % (field, index), item)
+            if line not in lines:
+                lines.append(line)
     return lines
 
 
@@ -236,7 +240,8 @@ def check_settings(variables):
         ca_keys=check_ca_keys(ca_key, value["fleetca_ssh_host_ca_trusted_keys"] or [],
                               value["fleetca_ssh_host_ca_extra_keys"] or []),
         patterns=check_patterns(value["fleetca_ssh_known_hosts_patterns"]),
-        revoked=check_revoked_keys(value["fleetca_ssh_revoked_host_keys"]),
+        revoked=check_revoked_keys(value["fleetca_ssh_revoked_host_keys"],
+                                   value["fleetca_ssh_host_ca_retired_keys"] or []),
         user=check_user(value["fleetca_ssh_known_hosts_user"]),
         known_hosts_path=check_path(value["fleetca_ssh_known_hosts_path"]),
         mode=check_mode(value["fleetca_ssh_known_hosts_mode"]),

@@ -64,11 +64,25 @@ def read_slots(path):
     return dict((slot, read_public_key(slot, private + ".pub")) for slot, private in slot_paths(path).items())
 
 
+def retired_files(path):
+    """The files of the retired keys of the CA key at `path`, sorted."""
+    directory = retired_dir(path)
+    if not os.path.isdir(directory):
+        return []
+    prefix = os.path.basename(path) + "."
+    return sorted(os.path.join(directory, name) for name in os.listdir(directory)
+                  if name.startswith(prefix) and name.endswith(".pub"))
+
+
 def has_retired(path):
     """Whether a rotation of the CA key at `path` was ever finished."""
-    directory = retired_dir(path)
-    prefix = os.path.basename(path) + "."
-    return os.path.isdir(directory) and any(name.startswith(prefix) for name in os.listdir(directory))
+    return bool(retired_files(path))
+
+
+def retired_keys(path):
+    """The public key lines of every key a finished rotation of the CA key at `path` retired:
+    clients write them as @revoked lines (they do not read the servers' KRL)."""
+    return [read_public_key("retired key %s" % name, name).to_line() for name in retired_files(path)]
 
 
 def phase_of(slots, path="KEY"):
@@ -147,6 +161,21 @@ def finish_refusal(valid_records, previous_line):
                " and %d more" % more if more > 0 else ""))
 
 
+def host_finish_refusal(presented_signers, previous):
+    """Why finish of a host CA rotation must wait: the servers (name -> the CA key lines that
+    signed the host certificates it presents) still presenting a certificate of `previous`;
+    None when none is. Finishing then would make clients refuse those servers."""
+    stale = sorted(host for host, signers in presented_signers.items()
+                   if any(keys.parse_public_key("presented_signers[%s]" % host, line) == previous
+                          for line in signers))
+    if not stale:
+        return None
+    return ("phase finish: %d server%s still present%s a host certificate of the previous host CA key %s: %s. "
+            "Run the switch phase again (it re-signs their host certificates) and then finish"
+            % (len(stale), "" if len(stale) == 1 else "s", "s" if len(stale) == 1 else "",
+               previous.to_line(), ", ".join(stale)))
+
+
 # --- the request of playbook fleetca.ssh.rotate ---------------------------------------------
 
 REQUEST_PREFIX = "fleetca_ssh_rotate_"
@@ -168,4 +197,33 @@ def rotate_request(variables):
     force = variables.get(REQUEST_PREFIX + "force", False)
     if force not in (True, False, "true", "false", "True", "False", "yes", "no"):
         raise FleetcaError("%sforce must be true or false, not %r" % (REQUEST_PREFIX, force))
-    return {"ca": ca, "phase": requested, "force": force in (True, "true", "True", "yes")}
+    return {"ca": ca, "phase": requested, "force": force in (True, "true", "True", "yes"),
+            "converge": converge_marks(ca, requested)}
+
+
+def converge_marks(ca, phase):
+    """The hosts a phase must reach, as {group, fact}: each host of the group that the phase
+    converged sets the fact; the playbook names the others and fails."""
+    servers, clients = "ssh_servers", "ssh_clients"
+    if ca == "user":
+        marks = [(servers, "fleetca_ssh_user_ca_trust_rolled_out")]
+        if phase == "finish":
+            marks.append((servers, "fleetca_ssh_krl_rolled_out"))  # the master KRL revokes the old key
+    elif phase == "start":
+        marks = [(clients, "fleetca_ssh_host_ca_trust_rolled_out")]
+    else:
+        # switch and rollback re-sign the host certificates; finish rolls out the KRL
+        server_fact = "fleetca_ssh_krl_rolled_out" if phase == "finish" else "fleetca_ssh_host_certs_rolled_out"
+        marks = [(servers, server_fact), (clients, "fleetca_ssh_host_ca_trust_rolled_out")]
+    return [{"group": group, "fact": fact} for group, fact in marks]
+
+
+def missed_hosts(request, groups, hostvars):
+    """The hosts the phase of `request` did not converge: those of each mark's group without the
+    mark's fact, each once, in inventory order."""
+    missed = []
+    for mark in request["converge"]:
+        for host in groups.get(mark["group"]) or []:
+            if host not in missed and mark["fact"] not in hostvars[host]:
+                missed.append(host)
+    return missed

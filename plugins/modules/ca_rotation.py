@@ -84,6 +84,14 @@ options:
         (they stop working when the previous key is revoked).
     type: bool
     default: false
+  presented_signers:
+    description:
+      - For a host CA - each server's name mapped to the public key lines of the CA keys that
+        signed the host certificates it presents. V(finish) refuses, naming them, while a server
+        presents a certificate of the previous key (clients would refuse it once that key is
+        revoked). O(force) does not lift this refusal.
+    type: dict
+    default: {}
 requirements:
   - cryptography >= 38, for V(start)
 seealso:
@@ -131,6 +139,14 @@ previous_public_key:
   description: The previous key's public key line, or C("").
   returned: always
   type: str
+retired_keys:
+  description:
+    - The public key lines of the keys earlier finished rotations of this CA retired (kept under
+      C(retired/) beside O(path)), sorted by file name. Clients of a host CA write them as
+      C(@revoked) lines.
+  returned: always
+  type: list
+  elements: str
 retiring_public_key:
   description: With V(finish) from V(switched) - the previous key that is (or would be) retired.
   returned: when O(phase=finish)
@@ -169,8 +185,12 @@ def plan_phase(params):
     if slots["current"] is None:
         raise FleetcaError("path: no CA key at %s.pub (create the CA first)" % params["path"])
     steps = rotation.plan(params["phase"], state, rotation.has_retired(params["path"]))
-    if "retire_previous" in steps and not params["force"]:
-        refuse_while_in_use(params["store"], slots["previous"])
+    if "retire_previous" in steps:
+        refusal = rotation.host_finish_refusal(params["presented_signers"], slots["previous"])
+        if refusal:
+            raise FleetcaError(refusal)
+        if not params["force"]:
+            refuse_while_in_use(params["store"], slots["previous"])
     return (steps, slots, state), bool(steps)
 
 
@@ -250,6 +270,7 @@ def main():
             extra_keys=dict(type="list", elements="str", default=[], no_log=False),  # public keys
             store=dict(type="path"),
             force=dict(type="bool", default=False),
+            presented_signers=dict(type="dict", default={}),
             **locks.ARGUMENT_SPEC
         ),
         supports_check_mode=True,
@@ -283,7 +304,8 @@ def run(module, params):
 def describe(slots, params):
     return dict(trusted_keys=rotation.trusted_keys(slots, params["extra_keys"]) if slots["current"] else [],
                 current_public_key=line_of(slots["current"]), next_public_key=line_of(slots["next"]),
-                previous_public_key=line_of(slots["previous"]))
+                previous_public_key=line_of(slots["previous"]),
+                retired_keys=rotation.retired_keys(params["path"]))
 
 
 if __name__ == "__main__":

@@ -144,3 +144,32 @@ def test_check_mode_reports_the_phase_it_would_reach_and_writes_nothing(ansible_
     assert play.returncode == 0 and play.results["start"]["changed"], play.output
     assert play.results["start"]["phase"] == "started"
     assert files_digest(cadir) == before
+
+
+def test_a_host_ca_finish_waits_for_servers_presenting_the_previous_key_and_then_lists_it_retired(
+        ansible_playbook, workdir):
+    cadir = ca_dir(workdir)
+    ca = cadir / "host_ca"
+    run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "old-host-ca", "-f", str(ca)])
+    old = material(str(ca) + ".pub")
+    for requested in ("start", "switch"):
+        assert phase(ansible_playbook, ca, requested, phase=requested)[0].returncode == 0
+    new = material(str(ca) + ".pub")
+    presented = {"web1": [new], "web2": [new, old], "web3": [old]}
+
+    before = files_digest(cadir)
+    play, refused = phase(ansible_playbook, ca, "finish", phase="finish", presented_signers=presented, force=True)
+    assert play.returncode != 0, play.output
+    assert "2 servers still present a host certificate of the previous host CA key" in refused["msg"]
+    assert "web2, web3" in refused["msg"] and "web1" not in refused["msg"]
+    assert files_digest(cadir) == before
+
+    play, finished = phase(ansible_playbook, ca, "finish", phase="finish", presented_signers={"web1": [new]})
+    assert play.returncode == 0 and finished["changed"], play.output
+    assert [material_of(line) for line in finished["retired_keys"]] == [old]
+    play, status = phase(ansible_playbook, ca, "status")
+    assert [material_of(line) for line in status["retired_keys"]] == [old] and status["phase"] == "idle"
+
+
+def material_of(line):
+    return " ".join(line.split()[:2])

@@ -10,8 +10,9 @@ rotate_request = FilterModule().filters()["rotate_request"]
 
 
 def test_returns_the_ca_the_phase_and_force_off_by_default():
-    assert rotate_request({"fleetca_ssh_rotate_ca": "user", "fleetca_ssh_rotate_phase": "start"}) == {
-        "ca": "user", "phase": "start", "force": False}
+    request = rotate_request({"fleetca_ssh_rotate_ca": "user", "fleetca_ssh_rotate_phase": "start"})
+    assert (request["ca"], request["phase"], request["force"]) == ("user", "start", False)
+    assert request["converge"] == [{"group": "ssh_servers", "fact": "fleetca_ssh_user_ca_trust_rolled_out"}]
 
 
 def test_a_typo_is_a_filter_error_naming_it():

@@ -67,6 +67,16 @@ def test_one_cert_authority_line_per_distinct_host_ca_key_of_the_trust_set_and_t
         "@cert-authority * " + current, "@cert-authority * " + upcoming, "@cert-authority * " + spare]
 
 
+def test_retired_host_ca_keys_become_revoked_lines_after_the_revoked_host_keys(lines):
+    settings = client_trust.check_settings(variables(
+        lines, fleetca_ssh_revoked_host_keys=[lines["rsa"]],
+        fleetca_ssh_host_ca_retired_keys=[lines["ecdsa"], lines["rsa"]]))
+    assert client_trust.known_hosts_block(settings).split("\n")[1:] == [
+        "@revoked * " + lines["rsa"].strip(), "@revoked * " + lines["ecdsa"].strip()]
+    assert refused(variables(lines, fleetca_ssh_host_ca_retired_keys=["not a key"])).startswith(
+        "fleetca_ssh_host_ca_retired_keys[0] ")
+
+
 @pytest.mark.parametrize("name, value, expect", [
     ("trusted", {"fleetca_ssh_host_ca_trusted_keys": ["{key}", "{key}\n@cert-authority * {key}"]},
      "fleetca_ssh_host_ca_trusted_keys[1] must be one line"),

@@ -157,4 +157,51 @@ def test_the_rotate_request_names_the_variable_that_is_wrong(variables, named):
 def test_the_rotate_request_reads_force_as_extra_vars_give_it():
     request = rotation.rotate_request({"fleetca_ssh_rotate_ca": "host", "fleetca_ssh_rotate_phase": "finish",
                                        "fleetca_ssh_rotate_force": "true"})
-    assert request == {"ca": "host", "phase": "finish", "force": True}
+    assert request["ca"] == "host" and request["phase"] == "finish" and request["force"] is True
+
+
+@pytest.mark.parametrize("ca, requested, marks", [
+    ("user", "start", [("ssh_servers", "fleetca_ssh_user_ca_trust_rolled_out")]),
+    ("user", "finish", [("ssh_servers", "fleetca_ssh_user_ca_trust_rolled_out"),
+                        ("ssh_servers", "fleetca_ssh_krl_rolled_out")]),
+    ("host", "start", [("ssh_clients", "fleetca_ssh_host_ca_trust_rolled_out")]),
+    ("host", "switch", [("ssh_servers", "fleetca_ssh_host_certs_rolled_out"),
+                        ("ssh_clients", "fleetca_ssh_host_ca_trust_rolled_out")]),
+    ("host", "rollback", [("ssh_servers", "fleetca_ssh_host_certs_rolled_out"),
+                          ("ssh_clients", "fleetca_ssh_host_ca_trust_rolled_out")]),
+    ("host", "finish", [("ssh_servers", "fleetca_ssh_krl_rolled_out"),
+                        ("ssh_clients", "fleetca_ssh_host_ca_trust_rolled_out")]),
+])
+def test_each_phase_names_the_hosts_it_must_reach(ca, requested, marks):
+    request = rotation.rotate_request({"fleetca_ssh_rotate_ca": ca, "fleetca_ssh_rotate_phase": requested})
+    assert [(mark["group"], mark["fact"]) for mark in request["converge"]] == marks
+
+
+def test_the_missed_hosts_are_those_without_a_mark_each_once_in_inventory_order():
+    request = rotation.rotate_request({"fleetca_ssh_rotate_ca": "host", "fleetca_ssh_rotate_phase": "switch"})
+    groups = {"ssh_servers": ["web1", "web2", "both"], "ssh_clients": ["ws1", "both"]}
+    hostvars = {"web1": {"fleetca_ssh_host_certs_rolled_out": True}, "web2": {}, "ws1": {},
+                "both": {"fleetca_ssh_host_ca_trust_rolled_out": True}}
+    assert rotation.missed_hosts(request, groups, hostvars) == ["web2", "both", "ws1"]
+    assert rotation.missed_hosts(request, {"ssh_servers": ["web1"]}, hostvars) == []
+
+
+def test_retired_keys_are_read_from_the_retired_directory_of_that_ca_only(ca, tmp_path):
+    assert rotation.retired_keys(str(ca)) == [] and not rotation.has_retired(str(ca))
+    spare = rotation.keys.parse_public_key("spare", (tmp_path / "spare.pub").read_text())
+    os.mkdir(rotation.retired_dir(str(ca)))
+    with open(rotation.retired_path(str(ca), spare), "w") as handle:
+        handle.write(spare.to_line() + "\n")
+    with open(rotation.retired_path(str(tmp_path / "host_ca"), spare), "w") as handle:
+        handle.write(spare.to_line() + "\n")  # another CA's retired key
+    assert rotation.retired_keys(str(ca)) == [spare.to_line()] and rotation.has_retired(str(ca))
+
+
+def test_a_host_ca_finish_is_refused_naming_the_servers_presenting_the_previous_key(ca, tmp_path):
+    previous = rotation.read_public_key("spare", str(tmp_path / "spare.pub"))
+    current = (ca.parent / "user_ca.pub").read_text().strip()
+    other_comment = previous.to_line("renamed")
+    refusal = rotation.host_finish_refusal({"web2": [current, other_comment], "web1": [current]}, previous)
+    assert refusal.startswith("phase finish: 1 server still presents a host certificate of the previous host CA key ")
+    assert refusal.endswith(": web2. Run the switch phase again (it re-signs their host certificates) and then finish")
+    assert rotation.host_finish_refusal({"web1": [current]}, previous) is None
