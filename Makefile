@@ -180,7 +180,7 @@ sanity: install
 # Real fleets in systemd containers (Debian 11/12/13 images built here, cached):
 # the client role alone; CA + servers + workstation through site.yml; revocation
 # through playbooks/revoke.yml with a server down; a server pulling the signed KRL.
-MOLECULE_SCENARIOS ?= client default revocation pull
+MOLECULE_SCENARIOS ?= client default revocation pull rotation
 
 molecule: venv
 	for scenario in $(MOLECULE_SCENARIOS); do bash tests/bin/molecule.sh $$scenario; done

@@ -14,8 +14,6 @@ MOLECULE_INVENTORY_FILE come from molecule's environment).
 
 import os
 import re
-import shutil
-import subprocess
 import sys
 
 import pytest
@@ -23,6 +21,7 @@ import testinfra
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared"))
 from fleetca_logins import SSH, run_ssh  # noqa: E402  pylint: disable=wrong-import-position
+from fleetca_playbooks import playbook, recap  # noqa: E402  pylint: disable=wrong-import-position
 
 CA = "default-ca-deb12"
 WS = "default-ws-deb12"
@@ -54,20 +53,6 @@ def state(host):
         "pid": host.check_output("systemctl show -p MainPID --value ssh"),
         "reloads": host.run("journalctl -u ssh --no-pager -o cat").stdout.count("Received SIGHUP"),
     }
-
-
-def playbook(name, *args):
-    command = shutil.which("ansible-playbook") or os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
-    inventory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
-    result = subprocess.run([command, "-i", inventory, name, *args],
-                            capture_output=True, text=True, timeout=600, check=False)
-    return result.returncode, result.stdout + result.stderr
-
-
-def recap(output):
-    """PLAY RECAP counters per host: {host: {"ok": n, "changed": n, ...}}."""
-    rows = re.findall(r"^(\S+)\s*:\s*(ok=.*)$", output, re.M)
-    return {host: {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counters)} for host, counters in rows}
 
 
 def staged_files(host):
