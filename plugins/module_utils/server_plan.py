@@ -89,14 +89,17 @@ def unique(items):
 def ca_published(ca_vars, host_ca_public_key="", user_ca_public_key="", extra_user_ca_keys=(),
                  krl_signing_public_key=""):
     """What role fleetca.ssh.ca set on the CA host (`ca_vars`, its variables), where this host's
-    own `host_ca_public_key` / `user_ca_public_key` / `krl_signing_public_key` win when non-empty.
+    own `host_ca_public_key` / `user_ca_public_key` / `krl_signing_public_key` win when non-empty
+    (a `user_ca_public_key` equal to the CA host's own is no override: the CA host's facts).
     The user CA keys to trust are the CA host's published trust set
     (fleetca_ssh_user_ca_trusted_keys), then the extra keys."""
     paths = ca_vars.get("fleetca_ssh_ca_paths")
     if paths is None:
         paths = {"host_ca_key": ca_vars.get("fleetca_ssh_host_ca_key", "/etc/ssh/fleetca/host_ca"),
                  "store": ca_vars.get("fleetca_ssh_store", "/etc/ssh/fleetca/issued.db")}
-    if user_ca_public_key:
+    published_user_ca_key = ca_vars.get("fleetca_ssh_user_ca_public_key", "")
+    # On the CA host itself (a server too) its own fact is the published key, not an override.
+    if user_ca_public_key and user_ca_public_key.strip() != published_user_ca_key.strip():
         user_ca_keys = [user_ca_public_key]
     else:  # the CA host's trust set keeps a rotation's next or previous key
         user_ca_keys = list(ca_vars.get("fleetca_ssh_user_ca_trusted_keys")

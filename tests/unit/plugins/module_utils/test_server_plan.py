@@ -175,6 +175,14 @@ def test_ca_published_trusts_the_ca_hosts_trust_set_mid_rotation_then_the_extra_
     assert server_plan.ca_published(dict(ca_vars, fleetca_ssh_user_ca_trusted_keys=[]))["user_ca_keys"] == [USER_CA]
 
 
+def test_on_the_ca_host_its_own_user_ca_fact_is_no_override_of_the_trust_set():
+    # The CA host is a server too: the server role sees the ca role's fact as its own variable.
+    ca_vars = {"fleetca_ssh_user_ca_public_key": USER_CA,
+               "fleetca_ssh_user_ca_trusted_keys": [USER_CA, RSA_USER_CA]}
+    on_ca_host = server_plan.ca_published(ca_vars, user_ca_public_key=USER_CA + "\n")
+    assert on_ca_host["user_ca_keys"] == [USER_CA, RSA_USER_CA]
+
+
 def test_ca_published_paths_from_the_ca_variables_without_published_paths():
     paths = server_plan.ca_published({"fleetca_ssh_host_ca_key": "/k", "fleetca_ssh_store": "/s"})["paths"]
     assert paths == {"host_ca_key": "/k", "store": "/s"}
