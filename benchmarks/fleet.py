@@ -3,13 +3,14 @@
 
 Run as a script by hand (it starts containers; it is not a test):
 
-    PYTHONPATH=.build/collections .venv/bin/python benchmarks/fleet.py [--servers 20] [--forks 10] [--keep] [--skip-baseline] [--skip-pull]
+    PYTHONPATH=.build/collections .venv/bin/python benchmarks/fleet.py [--servers 20] [--forks 10] [--keep] [--skip-baseline] [--skip-pull] [--skip-rotation]
 
 Ours, on N fresh systemd containers (tests/bin/containers.sh, network fleetca-bench, a CA
 bench-ca on Debian 12 and servers bench-srv01.. cycling through Debian 11, 12 and 13):
 `ansible-playbook fleetca.ssh.enroll` (first enrollment), the same again (idempotent: the recap
 must show changed=0), `fleetca.ssh.revoke` with revoked serials and key ids rolled out to every
-server, and that again (idempotent). Then the pull side (unless --skip-pull), on N fresh
+server, and that again (idempotent), then (unless --skip-rotation) `fleetca.ssh.rotate` through
+start, switch and finish of the user CA and then of the host CA. Then the pull side (unless --skip-pull), on N fresh
 containers (bench-pull-*): enrollment with fleetca_ssh_krl_url (the CA serves its publish
 directory with python3 -m http.server) and fleetca_ssh_krl_sync_interval (--pull-interval), a
 revocation made on the CA only (molecule/pull/revoke_on_ca.yml), then the time until every
@@ -52,6 +53,13 @@ REVOCATIONS = """\
 fleetca_ssh_revoke_serials: [424242, "900000-900099"]
 fleetca_ssh_revoke_key_ids: [alice@laptop, "host:decommissioned.example.com:ed25519"]
 """
+
+# The rotation phases run after the revocations (unless --skip-rotation), on the same fleet: a
+# user CA rotation (servers' TrustedUserCAKeys; finish also rolls out the KRL), then a host CA
+# rotation (switch re-signs every host certificate and reloads sshd). No workstation: the
+# clients' part is the same managed block the trust playbook writes.
+ROTATION = [(ca, phase) for ca in ("user", "host") for phase in ("start", "switch", "finish")]
+ROTATION_PREFIX = "fleetca.ssh.rotate "
 
 # Pull sync (--pull-interval): the CA serves its publish directory over HTTP, a revocation is
 # made on the CA only (the pull scenario's playbook), the servers' timers bring it.
@@ -402,6 +410,12 @@ def verdicts(bench):
     if again:
         notes.append("idempotent enrollment: %.1f s, changed=%d (target < 25 s): %s"
                      % (again.seconds, again.changed(), "met" if again.seconds < 25 else "MISSED"))
+    for run in bench.runs:
+        if again and run.rc == 0 and run.scenario.startswith(ROTATION_PREFIX):
+            # the target: no slower than an idempotent enrollment plus the writes the phase makes
+            notes.append("%s: %.1f s, %.1f tasks/server, changed=%d (idempotent enrollment %.1f s)"
+                         % (run.scenario, run.seconds, run.server_mean(run.servers, run.tasks), run.changed(),
+                            again.seconds))
     return notes
 
 
@@ -417,6 +431,8 @@ def parse_args():
     parser.add_argument("--pull-interval", default="30s", metavar="SPAN",
                         help="fleetca_ssh_krl_sync_interval of the pull side (default 30s)")
     parser.add_argument("--skip-pull", action="store_true", help="no pull side (its own N servers)")
+    parser.add_argument("--skip-rotation", action="store_true",
+                        help="no user and host CA rotation after the revocations")
     parser.add_argument("--pipelining", action="store_true",
                         help="run both sides with ANSIBLE_PIPELINING=1 (default: Ansible's default, off)")
     parser.add_argument("--timeout", type=int, default=1800,
@@ -461,7 +477,10 @@ def main():
             ("fleetca.ssh.enroll (idempotent)", "fleetca.ssh.enroll", True, ()),
             ("fleetca.ssh.revoke (KRL rollout)", "fleetca.ssh.revoke", False, revoke),
             ("fleetca.ssh.revoke (again, idempotent)", "fleetca.ssh.revoke", True, revoke),
-        ])
+        ] + ([] if options.skip_rotation else [
+            ("%s%s %s" % (ROTATION_PREFIX, ca, phase), "fleetca.ssh.rotate", False,
+             ("-e", "fleetca_ssh_rotate_ca=" + ca, "-e", "fleetca_ssh_rotate_phase=" + phase))
+            for ca, phase in ROTATION]))
         if not options.skip_pull:
             problems += bench.pull_side("bench-pull", options.pull_interval)
         if not options.skip_baseline:

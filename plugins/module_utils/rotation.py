@@ -20,6 +20,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 
 from ansible_collections.fleetca.ssh.plugins.module_utils import files, keys
@@ -29,6 +30,8 @@ from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaErr
 PHASES = ("start", "switch", "finish", "rollback")
 IDLE, STARTED, SWITCHED = "idle", "started", "switched"
 NEXT_SUFFIX = ".next"
+# The hosts the last run of a phase missed (JSON {"phase", "hosts"}): the next phase waits for them.
+MISSED_SUFFIX = ".missed"
 PREVIOUS_SUFFIX = ".previous"
 RETIRED_DIR = "retired"
 # How many still-valid certificates a refused finish names (the count is always given).
@@ -141,6 +144,36 @@ def trusted_keys(slots, extra_keys=(), extra_field="extra_keys"):
             seen.add(key.blob)
             lines.append(key.to_line())
     return lines
+
+
+def read_missed(path):
+    """The record of the hosts the last run of a phase of the CA key at `path` missed:
+    {"phase": ..., "hosts": [...]}, or None when every host caught up."""
+    content = files.read_if_exists(path + MISSED_SUFFIX)
+    if content is None:
+        return None
+    try:
+        record = json.loads(content.decode("utf-8"))
+        return {"phase": str(record["phase"]), "hosts": [str(host) for host in record["hosts"]]}
+    except (ValueError, KeyError, TypeError):
+        raise FleetcaError("%s%s is not a record of missed hosts (remove it once every host caught up)"
+                           % (path, MISSED_SUFFIX))
+
+
+def missed_record(phase, hosts):
+    """The file content that records `hosts` missed by `phase`, or None (no file) when none was."""
+    if not hosts:
+        return None
+    return (json.dumps({"phase": phase, "hosts": sorted(set(hosts))}, sort_keys=True) + "\n").encode("utf-8")
+
+
+def missed_refusal(record, phase):
+    """Why `phase` must wait: the last run of another phase missed hosts (a rerun of that same
+    phase converges them); None when it need not."""
+    if record is None or not record["hosts"] or record["phase"] == phase:
+        return None
+    return ("phase %s: the %s phase did not reach %s yet; rerun %s until it does, then %s"
+            % (phase, record["phase"], ", ".join(record["hosts"]), record["phase"], phase))
 
 
 def still_valid(records, now):

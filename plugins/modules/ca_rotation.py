@@ -32,6 +32,8 @@ description:
   - Revoking the previous key (its public key in the master KRL) is not done here - the
     C(fleetca.ssh.ca) role's C(rotate) entry point does it with M(fleetca.ssh.krl), before the
     finish that deletes it.
+  - The hosts the last run of a phase missed (O(missed_hosts)) hold back every other phase until a
+    rerun of that phase reaches them.
   - Every change is made under the lock C(PATH.lock) (shared with M(fleetca.ssh.ca_key)) with
     renames in the CA directory; a key file is never rewritten in place.
 author:
@@ -53,7 +55,7 @@ options:
     required: true
   phase:
     description:
-      - V(status) only reads the phase and the trust set.
+      - V(status) only reads the phase and the trust set (and records O(missed_hosts)).
     type: str
     choices: [status, start, switch, finish, rollback]
     default: status
@@ -92,6 +94,18 @@ options:
         revoked). O(force) does not lift this refusal.
     type: dict
     default: {}
+  missed_hosts:
+    description:
+      - With O(phase=status) - the hosts the run of O(missed_phase) just missed (playbook
+        C(fleetca.ssh.rotate) gives them), recorded in C(PATH.missed). Until a run records none,
+        every other phase refuses to start, naming them; a rerun of O(missed_phase) may run. An
+        empty list removes the record.
+    type: list
+    elements: str
+  missed_phase:
+    description: The phase that missed O(missed_hosts). Required with O(missed_hosts).
+    type: str
+    choices: [start, switch, finish, rollback]
 requirements:
   - cryptography >= 38, for V(start)
 seealso:
@@ -184,6 +198,9 @@ def plan_phase(params):
     slots, state = read_state(params["path"])
     if slots["current"] is None:
         raise FleetcaError("path: no CA key at %s.pub (create the CA first)" % params["path"])
+    refusal = rotation.missed_refusal(rotation.read_missed(params["path"]), params["phase"])
+    if refusal:
+        raise FleetcaError(refusal)
     steps = rotation.plan(params["phase"], state, rotation.has_retired(params["path"]))
     if "retire_previous" in steps:
         refusal = rotation.host_finish_refusal(params["presented_signers"], slots["previous"])
@@ -256,6 +273,24 @@ def run_steps(params, steps, slots):
             rename_if_exists(previous + ".pub", current + ".pub")
 
 
+def record_missed(module, params):
+    """Write (or remove) PATH.missed; whether it changed."""
+    path = params["path"] + rotation.MISSED_SUFFIX
+    wanted = rotation.missed_record(params["missed_phase"], params["missed_hosts"])
+
+    def plan():
+        return None, files.read_if_exists(path) != wanted
+
+    def write(_planned):
+        if wanted is None:
+            unlink_if_exists(path)
+        else:
+            files.write_atomic(path, wanted, 0o644)
+    before = files.read_if_exists(path)
+    locks.plan_and_write(module, params["path"], plan, write)
+    return before != wanted
+
+
 def line_of(public_key):
     return public_key.to_line() if public_key is not None else ""
 
@@ -271,8 +306,11 @@ def main():
             store=dict(type="path"),
             force=dict(type="bool", default=False),
             presented_signers=dict(type="dict", default={}),
+            missed_hosts=dict(type="list", elements="str"),
+            missed_phase=dict(type="str", choices=list(rotation.PHASES)),
             **locks.ARGUMENT_SPEC
         ),
+        required_together=[("missed_hosts", "missed_phase")],
         supports_check_mode=True,
     )
     params = module.params
@@ -287,8 +325,9 @@ def main():
 
 def run(module, params):
     if params["phase"] == "status":
+        changed = params["missed_hosts"] is not None and record_missed(module, params)
         slots, state = read_state(params["path"])
-        return dict(changed=False, phase=state, **describe(slots, params))
+        return dict(changed=changed, phase=state, **describe(slots, params))
     steps, before, state = locks.plan_and_write(
         module, params["path"], lambda: plan_phase(params), lambda planned: run_steps(params, planned[0], planned[1]))
     changed = bool(steps)

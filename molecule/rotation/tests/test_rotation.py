@@ -10,7 +10,8 @@ and what ssh-keygen reads on the servers. sshd must only ever be reloaded (same 
 1. host CA: start then rollback; start, switch then rollback; start, switch, finish. A second sshd
    on rotation-srv-deb11 port 2222 keeps presenting a host certificate of the old host CA: it is
    accepted until finish and refused as revoked after it.
-2. user CA: start with rotation-srv-deb13 down (the phase fails naming it, a rerun converges it),
+2. user CA: start with rotation-srv-deb13 down (the phase fails naming it, switch refuses to start
+   until a rerun of start converges it),
    switch (the trust playbook renews alice's certificate), finish (refused while her old
    certificate is valid, then forced): the old certificate logs in until finish, never after.
 3. wrong orders and names fail and change nothing.
@@ -228,6 +229,12 @@ def test_user_ca_start_with_a_server_down_names_it_and_a_rerun_converges_it(host
     both = sorted([SEEN["user_ca"], SEEN["user_ca_next"]])
     assert trusted_user_cas(hosts[DOWN]) == [SEEN["user_ca"]]
     assert all(trusted_user_cas(hosts[server]) == both for server in SERVERS if server != DOWN)
+
+    # the next phase waits for it, and changes nothing
+    before = ca_files(hosts)
+    code, output = rotate("user", "switch")
+    assert code != 0 and f"the start phase did not reach {DOWN} yet; rerun start" in output, output[-6000:]
+    assert ca_files(hosts) == before
 
     succeeded(rotate("user", "start"))
     assert all(trusted_user_cas(hosts[server]) == both for server in SERVERS)

@@ -173,3 +173,26 @@ def test_a_host_ca_finish_waits_for_servers_presenting_the_previous_key_and_then
 
 def material_of(line):
     return " ".join(line.split()[:2])
+
+
+def test_hosts_a_phase_missed_hold_back_the_next_phase_until_a_rerun_records_none(ansible_playbook, workdir):
+    cadir = ca_dir(workdir)
+    ca = cadir / "user_ca"
+    run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(ca)])
+    assert phase(ansible_playbook, ca, "start", phase="start")[0].returncode == 0
+    play, recorded = phase(ansible_playbook, ca, "record", missed_phase="start", missed_hosts=["web2"])
+    assert play.returncode == 0 and recorded["changed"], play.output
+    assert (cadir / "user_ca.missed").exists()
+
+    before = files_digest(cadir)
+    play, refused = phase(ansible_playbook, ca, "switch", phase="switch")
+    assert play.returncode != 0 and "the start phase did not reach web2 yet; rerun start" in refused["msg"], play.output
+    assert files_digest(cadir) == before
+    play, rerun = phase(ansible_playbook, ca, "rerun", phase="start")
+    assert play.returncode == 0 and not rerun["changed"], play.output
+
+    for attempt in range(2):
+        play, cleared = phase(ansible_playbook, ca, "clear", missed_phase="start", missed_hosts=[])
+        assert play.returncode == 0 and cleared["changed"] is (attempt == 0), play.output
+    assert not (cadir / "user_ca.missed").exists()
+    assert phase(ansible_playbook, ca, "switch", phase="switch")[0].returncode == 0

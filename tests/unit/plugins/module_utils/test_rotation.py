@@ -205,3 +205,22 @@ def test_a_host_ca_finish_is_refused_naming_the_servers_presenting_the_previous_
     assert refusal.startswith("phase finish: 1 server still presents a host certificate of the previous host CA key ")
     assert refusal.endswith(": web2. Run the switch phase again (it re-signs their host certificates) and then finish")
     assert rotation.host_finish_refusal({"web1": [current]}, previous) is None
+
+
+def test_hosts_a_phase_missed_hold_back_every_other_phase_until_a_rerun_reaches_them(ca):
+    assert rotation.read_missed(str(ca)) is None
+    with open(str(ca) + rotation.MISSED_SUFFIX, "wb") as handle:
+        handle.write(rotation.missed_record("start", ["web2", "web1", "web2"]))
+    record = rotation.read_missed(str(ca))
+    assert record == {"phase": "start", "hosts": ["web1", "web2"]}
+    assert rotation.missed_refusal(record, "switch") == (
+        "phase switch: the start phase did not reach web1, web2 yet; rerun start until it does, then switch")
+    assert rotation.missed_refusal(record, "start") is None  # the rerun that converges them
+    assert rotation.missed_record("start", []) is None
+
+
+def test_a_damaged_missed_record_is_named(ca):
+    with open(str(ca) + rotation.MISSED_SUFFIX, "w") as handle:
+        handle.write("{not json")
+    with pytest.raises(FleetcaError, match=r"user_ca.missed is not a record of missed hosts"):
+        rotation.read_missed(str(ca))
