@@ -154,3 +154,30 @@ def test_a_missing_or_misspelled_variable_or_a_wrong_order_fails_and_changes_not
         assert code != 0 and named in output, output
         assert "reached every host" not in output
         assert (sorted(os.listdir(str(workdir / "ca"))), trusted(server.trusted_path)) == before
+
+
+def test_a_host_ca_rotation_in_progress_leaves_a_user_ca_rotation_alone(playbook, workdir, sshd, ssh, make_key,
+                                                                       sign_cert, login_user):
+    """The two CAs have separate keys, files and trust lists: a host CA rotation started in the
+    middle of a user CA rotation changes nothing a user CA phase reads or writes, and the other way
+    round (docs/rotation.md)."""
+    server, inventory = setup(playbook, workdir, sshd)
+    old_key, new_key = make_key("both-old"), make_key("both-new")
+    old_cert = sign(workdir, sign_cert, "user_ca", old_key, "both-old")
+    host_ca = ca_pub(workdir, "host_ca.pub")
+
+    assert rotate(playbook, inventory, "start")[0] == 0
+    code, output = playbook(inventory, "rotate.yml", {"fleetca_ssh_rotate_ca": "host", "fleetca_ssh_rotate_phase": "start"})
+    assert code == 0, output
+    host_next = ca_pub(workdir, "host_ca.next.pub")
+    user_trust = trusted(server.trusted_path)
+    assert len(user_trust) == 2 and host_next not in user_trust and host_ca not in user_trust
+
+    assert rotate(playbook, inventory, "switch")[0] == 0
+    new_cert = sign(workdir, sign_cert, "user_ca", new_key, "both-new")
+    assert ssh(server, old_key, old_cert).returncode == 0 and ssh(server, new_key, new_cert).returncode == 0
+    code, output = rotate(playbook, inventory, "finish", fleetca_ssh_rotate_force=True)
+    assert code == 0, output
+    assert ssh(server, old_key, old_cert).returncode == 255 and ssh(server, new_key, new_cert).returncode == 0
+    # the host CA rotation is still where it was
+    assert (ca_pub(workdir, "host_ca.pub"), ca_pub(workdir, "host_ca.next.pub")) == (host_ca, host_next)
