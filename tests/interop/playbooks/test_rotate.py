@@ -181,3 +181,22 @@ def test_a_host_ca_rotation_in_progress_leaves_a_user_ca_rotation_alone(playbook
     assert ssh(server, old_key, old_cert).returncode == 255 and ssh(server, new_key, new_cert).returncode == 0
     # the host CA rotation is still where it was
     assert (ca_pub(workdir, "host_ca.pub"), ca_pub(workdir, "host_ca.next.pub")) == (host_ca, host_next)
+
+
+def test_rollback_after_switch_makes_the_old_key_sign_and_alone_trusted_again(playbook, workdir, sshd, ssh,
+                                                                              make_key, sign_cert, login_user):
+    server, inventory = setup(playbook, workdir, sshd)
+    old_key, new_key = make_key("back-old"), make_key("back-new")
+    old_ca = ca_pub(workdir)
+    old_cert = sign(workdir, sign_cert, "user_ca", old_key, "back-old")
+    for requested in ("start", "switch"):
+        assert rotate(playbook, inventory, requested)[0] == 0
+    new_cert = sign(workdir, sign_cert, "user_ca", new_key, "back-new")
+    assert ssh(server, new_key, new_cert).returncode == 0
+
+    code, output = rotate(playbook, inventory, "rollback")
+    assert code == 0 and "reached every host of ssh_servers" in output, output
+    assert ca_pub(workdir) == old_ca and trusted(server.trusted_path) == [old_ca]
+    assert not [name for name in os.listdir(str(workdir / "ca")) if name.startswith(("user_ca.next", "user_ca.previous"))]
+    assert ssh(server, new_key, new_cert).returncode == 255
+    assert ssh(server, old_key, old_cert).returncode == 0
