@@ -25,7 +25,8 @@ import time
 import ansible_collections.fleetca.ssh as collection
 
 PLAY_POLICY = {
-    "fleetca_ssh_user_cert_profiles": {"ops": {"principals": ["{user}", "deploy"], "valid_for": "+8h", "max_valid_for": "+12h"}},
+    "fleetca_ssh_user_cert_profiles": {
+        "ops": {"principals": ["{user}", "deploy"], "valid_for": "+8h", "max_valid_for": "+12h"}},
     "fleetca_ssh_users": {"alice": {"profiles": ["default", "ops"]}},
 }
 # profile_tasks' recap line: "NAME ---...--- 1.23s"
@@ -90,10 +91,9 @@ def main():
         walls["empty play"].append(ansible_playbook(workdir, current, ["empty.yml"])[0])
         for label, root in cases:
             dest = os.path.join(workdir, "alice-%s-%d-cert.pub" % (label, round_index))
-            seconds, timed = ansible_playbook(workdir, root, [
-                "fleetca.ssh.issue", "-e", json.dumps({"fleetca_ssh_issue_user": "alice",
-                                                        "fleetca_ssh_issue_public_key_file": key + ".pub",
-                                                        "fleetca_ssh_issue_dest": dest})])
+            request = {"fleetca_ssh_issue_user": "alice", "fleetca_ssh_issue_public_key_file": key + ".pub",
+                       "fleetca_ssh_issue_dest": dest}
+            seconds, timed = ansible_playbook(workdir, root, ["fleetca.ssh.issue", "-e", json.dumps(request)])
             if not os.path.exists(dest):
                 sys.exit("%s: no certificate written at %s" % (label, dest))
             walls.setdefault("issue, " + label, []).append(seconds)
@@ -105,13 +105,13 @@ def main():
     print("%-44s %8s %8s   %s" % ("ansible-playbook", "median s", "- empty", "runs s"))
     for name, runs in walls.items():
         median = statistics.median(runs)
-        print("%-44s %8.2f %8s   %s" % (name, median, "" if name == "empty play" else "%.2f" % (median - empty),
-                                         " ".join("%.2f" % run for run in runs)))
+        over = "" if name == "empty play" else "%.2f" % (median - empty)
+        print("%-44s %8.2f %8s   %s" % (name, median, over, " ".join("%.2f" % run for run in runs)))
     labels = [label for label, root in cases]
     print("\n%-70s %s" % ("task (profile_tasks, median s)", " ".join("%7s" % label for label in labels)))
     for task, by_label in tasks.items():
-        print("%-70s %s" % (task[:70], " ".join("%7s" % ("%.2f" % statistics.median(by_label[label])
-                                                           if label in by_label else "-") for label in labels)))
+        medians = ["%.2f" % statistics.median(by_label[label]) if label in by_label else "-" for label in labels]
+        print("%-70s %s" % (task[:70], " ".join("%7s" % median for median in medians)))
     print("\nload average (1 min) at each round's end: %s (2 cores)" % " ".join("%.1f" % load for load in loads))
     print("target: issue under 3 s on an idle machine, most of it Ansible's own start (the empty play)")
     shutil.rmtree(workdir)
