@@ -3,11 +3,11 @@
 empty play), in one run; each task's time from ansible.posix.profile_tasks.
 
 Run as a script with PYTHONPATH pointing at an installed collection (after make install):
-    PYTHONPATH=.build/collections .venv/bin/python benchmarks/issue.py [--rounds 5] [--baseline DIR]
+    PYTHONPATH=.build/collections .venv/bin/python benchmarks/issue.py [--rounds 5] [--compare LABEL=DIR]
 The CA is made on the controller (the ssh_ca host is localhost, ansible_connection local, as
 tests/interop/playbooks/test_issue.py sets it up) with role fleetca.ssh.ca; each round then runs the
-empty play and the issue playbook (a person, a public key file, a dest). --baseline DIR adds the
-issue playbook of another installed collection (DIR holds ansible_collections/, e.g. main's
+empty play and the issue playbook (a person, a public key file, a dest). --compare LABEL=DIR (repeatable)
+adds the issue playbook of another installed collection (DIR holds ansible_collections/, e.g. main's
 .build/collections) to every round, interleaved, so that before and after see the same load.
 """
 
@@ -64,12 +64,12 @@ def ansible_playbook(workdir, root, args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--baseline", help="collections root of the collection to compare with (before)")
+    parser.add_argument("--compare", action="append", default=[], metavar="LABEL=DIR",
+                        help="collections root of another build to time in the same rounds (e.g. before=DIR)")
     options = parser.parse_args()
     current = collections_root(collection)
-    cases = [("after", current)]
-    if options.baseline:
-        cases.insert(0, ("before", os.path.abspath(options.baseline)))
+    cases = [(label, os.path.abspath(root)) for label, root in (pair.split("=", 1) for pair in options.compare)]
+    cases.append(("this", current))
     workdir = tempfile.mkdtemp(prefix="fleetca-bench-issue-")
     inventory = {"all": {
         "vars": dict(PLAY_POLICY, ansible_python_interpreter=sys.executable,
