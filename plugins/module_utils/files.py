@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import stat
 import tempfile
 
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
@@ -80,6 +81,16 @@ def write_atomic(path, content, mode, owner=None):
         os.unlink(temp_path)
         raise
     fsync_directory(os.path.dirname(os.path.abspath(path)))
+
+
+def write_if_different(field, path, content, mode, check_mode=False):
+    """Make `path` a file holding `content` (bytes) with `mode`, writing only when it does not
+    already; return whether it changed (in check mode: would change, nothing written)."""
+    check_writable_path(field, path)
+    same = read_if_exists(path) == content and stat.S_IMODE(os.stat(path).st_mode) == mode
+    if not same and not check_mode:
+        write_atomic(path, content, mode)
+    return not same
 
 
 def replace_file(module, path, content, new_file_mode):

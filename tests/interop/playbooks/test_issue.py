@@ -93,6 +93,14 @@ def test_outside_the_policy_or_the_variables_signs_nothing(playbook, workdir, ca
     assert not [name for name in os.listdir(str(workdir)) if name.endswith("-cert.pub")]
 
 
+def test_without_a_ca_it_fails_naming_the_user_ca_key(playbook, workdir, ca, make_key):
+    key = make_key("issue-no-ca")
+    code, output = playbook(ca, "issue.yml", {"fleetca_ssh_issue_user": "bob",
+                                              "fleetca_ssh_issue_public_key": key.public_line})
+    assert code != 0 and str(workdir / "ca" / "user_ca") in output, output
+    assert not (workdir / "bob-cert.pub").exists() and logged(workdir) == []
+
+
 # --- the profiles' certificates at a real sshd -----------------------------------------------
 
 NOT_A_PRINCIPAL = "name is not a listed principal"

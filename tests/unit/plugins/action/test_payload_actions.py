@@ -5,9 +5,10 @@ files hold documentation only): same names, defaults and element types."""
 import pytest
 import yaml
 
+from ansible_collections.fleetca.ssh.plugins.action import controller_file as controller_file_action
 from ansible_collections.fleetca.ssh.plugins.action import python_info as python_info_action
 from ansible_collections.fleetca.ssh.plugins.action import sshd_info as sshd_info_action
-from ansible_collections.fleetca.ssh.plugins.modules import python_info, sshd_info
+from ansible_collections.fleetca.ssh.plugins.modules import controller_file, python_info, sshd_info
 
 # The actions take paths as str: "path" would expand ~ and $VARS on the controller.
 SAME_TYPE = {"path": "str"}
@@ -22,3 +23,10 @@ def test_argument_spec_matches_the_documentation(module, action):
         assert spec[name]["type"] == SAME_TYPE.get(doc["type"], doc["type"]), name
         assert spec[name].get("default") == doc.get("default"), name
         assert spec[name].get("elements") == SAME_TYPE.get(doc.get("elements"), doc.get("elements")), name
+
+
+def test_controller_file_takes_the_documented_options_with_their_types():
+    documented = yaml.safe_load(controller_file.DOCUMENTATION)["options"]
+    spec = controller_file_action.ActionModule.ARGUMENT_SPEC
+    # dest is on the controller: "path" expands ~ where the file is written
+    assert spec == {name: dict(type=doc["type"], required=doc["required"]) for name, doc in documented.items()}

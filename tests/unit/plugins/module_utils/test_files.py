@@ -94,6 +94,39 @@ def test_a_missing_directory_fails_before_writing_anything(tmp_path):
     assert not (tmp_path / "missing").exists()
 
 
+# --- write_if_different -------------------------------------------------------------
+
+def test_write_if_different_writes_a_new_file_then_leaves_the_same_one_alone(tmp_path):
+    path = tmp_path / "alice-cert.pub"
+    assert files.write_if_different("dest", str(path), b"cert\n", 0o644) is True
+    assert path.read_bytes() == b"cert\n" and mode_of(path) == 0o644
+    before = files.identity(str(path))
+    assert files.write_if_different("dest", str(path), b"cert\n", 0o644) is False
+    assert files.identity(str(path)) == before
+
+
+@pytest.mark.parametrize("content, mode", [(b"other cert\n", 0o644), (b"cert\n", 0o600)])
+def test_write_if_different_replaces_other_content_or_another_mode(tmp_path, content, mode):
+    path = tmp_path / "alice-cert.pub"
+    files.write_atomic(str(path), content, mode)
+    assert files.write_if_different("dest", str(path), b"cert\n", 0o644) is True
+    assert path.read_bytes() == b"cert\n" and mode_of(path) == 0o644
+
+
+def test_write_if_different_in_check_mode_reports_and_writes_nothing(tmp_path):
+    path = tmp_path / "alice-cert.pub"
+    assert files.write_if_different("dest", str(path), b"cert\n", 0o644, check_mode=True) is True
+    assert not path.exists()
+    files.write_atomic(str(path), b"old\n", 0o644)
+    assert files.write_if_different("dest", str(path), b"cert\n", 0o644, check_mode=True) is True
+    assert path.read_bytes() == b"old\n"
+
+
+def test_write_if_different_names_the_field_for_a_missing_directory(tmp_path):
+    with pytest.raises(FleetcaError, match="^dest: directory %s does not exist$" % (tmp_path / "missing")):
+        files.write_if_different("dest", str(tmp_path / "missing" / "cert.pub"), b"cert\n", 0o644)
+
+
 # --- read_if_exists and identity ----------------------------------------------------------
 
 def test_read_if_exists_returns_the_bytes_or_none(tmp_path):
