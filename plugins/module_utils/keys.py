@@ -83,7 +83,8 @@ class PublicKey:
         self.key_type = key_type
         self.fields = fields
         self.comment = comment
-        self.blob = encode_string(key_type) + self.encode_fields()
+        self.key_fields = self.encode_fields()  # what a certificate embeds, once per key
+        self.blob = encode_string(key_type) + self.key_fields
         self._fingerprint = None
 
     @property
