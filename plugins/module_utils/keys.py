@@ -83,9 +83,13 @@ class PublicKey:
         self.key_type = key_type
         self.fields = fields
         self.comment = comment
-        self.key_fields = self.encode_fields()  # what a certificate embeds, once per key
-        self.blob = encode_string(key_type) + self.key_fields
+        self.blob = encode_string(key_type) + self.encode_fields()
         self._fingerprint = None
+
+    @property
+    def key_fields(self):
+        """The blob after its type string: what a certificate embeds (a slice, not a re-encoding)."""
+        return self.blob[4 + len(self.key_type):]
 
     @property
     def family(self):
