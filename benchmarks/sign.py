@@ -178,9 +178,9 @@ def run_engine(ca_path, requests, workdir):
     started = time.perf_counter()
     signer = signers.KeyFileSigner(ca_path, None, "rsa-sha2-512")
     built = []
+    after, before = certs.validity_window(None, None, SHARED["valid_for"], now)  # once per batch, as the module
     for entry in requests:
         public_key = keys.parse_public_key("public_key", entry["public_key"])
-        after, before = certs.validity_window(None, None, SHARED["valid_for"], now)
         built.append(certs.CertRequest(certs.HOST_CERT, public_key, entry["principals"], entry["principals"][0],
                                        after, before))
     log = IssuanceLog(os.path.join(workdir, "engine.db"))

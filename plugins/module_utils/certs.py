@@ -15,11 +15,13 @@ __metaclass__ = type
 import base64
 import os
 import re
+import struct
 import time
 from datetime import datetime
 
 from ansible_collections.fleetca.ssh.plugins.module_utils.keys import (
     CERT_SUFFIX,
+    KEY_LAYOUTS,
     PublicKey,
     cert_type_name,
     parse_public_key_blob,
@@ -28,6 +30,7 @@ from ansible_collections.fleetca.ssh.plugins.module_utils.keys import (
     split_key_line,
 )
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import (
+    EMPTY_STRING,
     UINT64_MAX,
     FleetcaError,
     WireError,
@@ -35,8 +38,6 @@ from ansible_collections.fleetca.ssh.plugins.module_utils.wire import (
     encode_options,
     encode_string,
     encode_string_list,
-    encode_uint32,
-    encode_uint64,
 )
 
 USER_CERT = 1
@@ -63,6 +64,10 @@ DEFAULT_USER_EXTENSIONS = {
     "permit-user-rc": "",
 }
 NONCE_LEN = 32
+
+
+# key type -> its certificate type as the blob's first field (the same for every certificate of a type)
+CERT_TYPE_FIELDS = dict((key_type, encode_string(cert_type_name(key_type))) for key_type in KEY_LAYOUTS)
 
 
 class CertRequest:
@@ -147,6 +152,7 @@ class Certificate:
         self.signature_key = signature_key
         self.signature = signature
         self.comment = comment
+        self._encoded = None
 
     @property
     def key_type(self):
@@ -162,8 +168,9 @@ class Certificate:
 
     def to_line(self, comment=None):
         comment = self.comment if comment is None else comment
-        line = "%s %s" % (self.key_type, base64.b64encode(self.blob).decode("ascii"))
-        return "%s %s" % (line, comment) if comment else line
+        if self._encoded is None:  # a batch writes each line up to three times (result, file, log)
+            self._encoded = "%s %s" % (self.key_type, base64.b64encode(self.blob).decode("ascii"))
+        return "%s %s" % (self._encoded, comment) if comment else self._encoded
 
     def signature_valid(self, ca_public_key=None):
         """The signature verifies, and (when given) the signer is `ca_public_key`."""
@@ -223,19 +230,18 @@ def format_time(epoch):
 
 def tbs_blob(request, serial, signer_key, nonce):
     """The to-be-signed part of a certificate: everything up to the signature."""
+    public_key = request.public_key
     return b"".join((
-        encode_string(cert_type_name(request.public_key.key_type)),
+        CERT_TYPE_FIELDS[public_key.key_type],
         encode_string(nonce),
-        request.public_key.encode_fields(),
-        encode_uint64(serial),
-        encode_uint32(request.cert_type),
+        public_key.key_fields,
+        struct.pack(">QI", serial, request.cert_type),
         encode_string(request.key_id),
         encode_string_list(request.principals),
-        encode_uint64(request.valid_after),
-        encode_uint64(request.valid_before),
+        struct.pack(">QQ", request.valid_after, request.valid_before),
         encode_options(request.critical_options),
         encode_options(request.extensions),
-        encode_string(b""),  # reserved
+        EMPTY_STRING,  # reserved
         encode_string(signer_key.blob),
     ))
 

@@ -87,6 +87,11 @@ class PublicKey:
         self._fingerprint = None
 
     @property
+    def key_fields(self):
+        """The blob after its type string: what a certificate embeds (a slice, not a re-encoding)."""
+        return self.blob[4 + len(self.key_type):]
+
+    @property
     def family(self):
         return KEY_LAYOUTS[self.key_type][0]
 

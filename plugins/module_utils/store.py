@@ -88,10 +88,11 @@ class IssuanceLog:
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         try:
             self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
-            self._db.executescript(SCHEMA)
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
-                             (str(SCHEMA_VERSION),))
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('next_serial', '1')")
+            # one transaction: a new log costs one sync, not one per statement
+            self._db.executescript("BEGIN IMMEDIATE;\n%s"
+                                   "INSERT OR IGNORE INTO meta VALUES ('schema_version', '%d');\n"
+                                   "INSERT OR IGNORE INTO meta VALUES ('next_serial', '1');\n"
+                                   "COMMIT;" % (SCHEMA, SCHEMA_VERSION))
         except sqlite3.DatabaseError as exc:
             raise FleetcaError("store: %s is not a usable issuance log: %s" % (path, exc))
 
@@ -151,14 +152,18 @@ class IssuanceLog:
     def _record(self, issued):
         now = int(time.time())
         rows, principal_rows = [], []
+        ca_columns = {}  # a batch has one CA: its line once, not once per certificate
         for certificate, requester in issued:
             ca = certificate.signature_key
-            rows.append((_to_sql(certificate.serial), ca.fingerprint, ca.to_line(""),
-                         certificate.type_name, certificate.key_id,
+            if ca not in ca_columns:
+                ca_columns[ca] = (ca.fingerprint, ca.to_line(""))
+            ca_fingerprint, ca_line = ca_columns[ca]
+            serial = _to_sql(certificate.serial)
+            rows.append((serial, ca_fingerprint, ca_line, certificate.type_name, certificate.key_id,
                          json.dumps(certificate.principals), _clamp(certificate.valid_after),
                          _clamp(certificate.valid_before), certificate.public_key.fingerprint,
                          requester, now, certificate.to_line("")))
-            principal_rows.extend((_to_sql(certificate.serial), ca.fingerprint, p) for p in certificate.principals)
+            principal_rows.extend((serial, ca_fingerprint, p) for p in certificate.principals)
         self._db.executemany("INSERT INTO certificates VALUES (%s)" % ", ".join("?" * 12), rows)
         self._db.executemany("INSERT INTO certificate_principals VALUES (?, ?, ?)", principal_rows)
 

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Unit tests of the certificate engine: format rules, validity, parsing robustness."""
 
+import base64
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -46,6 +47,14 @@ def test_signed_certificate_round_trips_through_the_parser(ca, subject):
     assert again.signature_key == ca.public_key
     assert again.signature_valid(ca.public_key)
     assert again.comment == "me"
+
+
+def test_certificate_line_takes_each_comment_asked_for(ca, subject):
+    """The line is encoded once and reused: asking with one comment never leaks into the next."""
+    cert = certs.sign_certificate(user_request(subject), 3, ca, "me")
+    body = "ssh-ed25519-cert-v01@openssh.com " + base64.b64encode(cert.blob).decode("ascii")
+    assert [cert.to_line(""), cert.to_line("other"), cert.to_line(), cert.to_line("")] == [
+        body, body + " other", body + " me", body]
 
 
 def test_options_are_sorted_by_bytes_not_by_case_folding(ca, subject):

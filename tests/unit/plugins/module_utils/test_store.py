@@ -56,6 +56,18 @@ def test_records_every_field_and_finds_by_selector(tmp_path):
     assert stat.S_IMODE(os.stat(tmp_path / "issued.db").st_mode) == 0o600
 
 
+def test_one_batch_of_two_cas_records_each_certificates_own_ca(tmp_path):
+    first, second = (signers.KeySigner(signers.generate_private_key(kind)) for kind in ("ed25519", "ecdsa"))
+    log = IssuanceLog(str(tmp_path / "issued.db"))
+    log.record([(certs.sign_certificate(request(new_public_key(), [name], name), serial, signer), None)
+                for name, serial, signer in (("a", 1, first), ("b", 2, second), ("c", 3, first))])
+    for key_id, signer in (("a", first), ("b", second), ("c", first)):
+        (record,) = log.find(key_id=key_id)
+        assert record.ca_fingerprint == signer.public_key.fingerprint
+        assert keys.parse_public_key("public key", record.ca_public_key) == signer.public_key
+    assert [r.serial for r in log.find(ca_fingerprint=second.public_key.fingerprint)] == [2]
+
+
 def test_failed_signing_records_nothing_and_burns_no_serial(tmp_path):
     log = IssuanceLog(str(tmp_path / "issued.db"))
 
