@@ -22,9 +22,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.fleetca.ssh.plugins.module_utils import certs, client_trust, keys
+from ansible_collections.fleetca.ssh.plugins.module_utils.server_plan import CERT_FILE_SUFFIX
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
-
-CERT_FILE_SUFFIX = "-cert.pub"
 
 
 def _materials(field, lines):
@@ -53,16 +52,32 @@ def trusted_user_ca_keys_problem(host, path, installed_text, expected):
             % (host, path, _names(path, installed), _names("user CA trust set", expected)))
 
 
-def presented_signers(probe):
-    """The public key lines of the CA keys that signed the host certificates in the probe's answer
-    (module fleetca.ssh.sshd_info), distinct, in key type order."""
-    lines = []
+def _host_certificates(probe):
+    """(certificate path, parsed certificate or None, parse error or None) of each host key in the
+    probe's answer (module fleetca.ssh.sshd_info) that has a certificate, in key type order; and
+    the paths of the host keys without one."""
+    found, missing = [], []
     for key_type in sorted(probe.get("host_keys") or {}):
-        text = probe["host_keys"][key_type].get("certificate")
-        if not text:
+        key = probe["host_keys"][key_type]
+        path = key["path"] + CERT_FILE_SUFFIX
+        if not key.get("certificate"):
+            missing.append(path)
             continue
-        path = probe["host_keys"][key_type]["path"] + CERT_FILE_SUFFIX
-        line = certs.parse_certificate(path, text).signature_key.to_line()
+        try:
+            found.append((path, certs.parse_certificate(path, key["certificate"]), None))
+        except FleetcaError as exc:
+            found.append((path, None, str(exc)))
+    return found, missing
+
+
+def presented_signers(probe):
+    """The public key lines of the CA keys that signed the host certificates in the probe's answer,
+    distinct, in key type order."""
+    lines = []
+    for path, cert, error in _host_certificates(probe)[0]:
+        if error:
+            raise FleetcaError(error)
+        line = cert.signature_key.to_line()
         if line not in lines:
             lines.append(line)
     return lines
@@ -71,23 +86,12 @@ def presented_signers(probe):
 def host_certificates_problem(host, probe, signer):
     """A server's host certificates against the host CA key `signer` that must have signed every
     one of them, as loaded by the running sshd."""
-    wrong, missing = [], []
     expected = keys.parse_public_key("host CA key", signer)
-    for key_type in sorted(probe.get("host_keys") or {}):
-        key = probe["host_keys"][key_type]
-        path = key["path"] + CERT_FILE_SUFFIX
-        if not key.get("certificate"):
-            missing.append(path)
-            continue
-        try:
-            cert = certs.parse_certificate(path, key["certificate"])
-        except FleetcaError as exc:
-            wrong.append(str(exc))
-            continue
-        if cert.signature_key != expected:
-            wrong.append("%s is signed by %s" % (path, cert.signature_key.fingerprint))
+    found, missing = _host_certificates(probe)
+    problems = [error or "%s is signed by %s" % (path, cert.signature_key.fingerprint)
+                for path, cert, error in found if error or cert.signature_key != expected]
+    problems += ["no certificate at %s" % path for path in missing]
     not_loaded = [path for path in probe.get("not_loaded") or [] if path.endswith(CERT_FILE_SUFFIX)]
-    problems = wrong + ["no certificate at %s" % path for path in missing]
     if not_loaded:
         problems.append("sshd has not loaded %s yet" % ", ".join(not_loaded))
     if not problems:

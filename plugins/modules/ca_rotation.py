@@ -279,16 +279,15 @@ def record_missed(module, params):
     wanted = rotation.missed_record(params["missed_phase"], params["missed_hosts"])
 
     def plan():
-        return None, files.read_if_exists(path) != wanted
+        differs = files.read_if_exists(path) != wanted
+        return differs, differs
 
-    def write(_planned):
+    def write(_differs):
         if wanted is None:
             unlink_if_exists(path)
         else:
             files.write_atomic(path, wanted, 0o644)
-    before = files.read_if_exists(path)
-    locks.plan_and_write(module, params["path"], plan, write)
-    return before != wanted
+    return locks.plan_and_write(module, params["path"], plan, write)
 
 
 def line_of(public_key):
