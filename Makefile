@@ -139,7 +139,7 @@ define pytest_dir
 		echo "$(1): no test files, nothing to run"; \
 	else \
 		echo "$(TEST_ENV) pytest $(1)"; \
-		$(TEST_ENV) $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS) $(1); \
+		$(TEST_ENV) $(BIN)/python -m pytest -p no:cacheprovider $(2) $(PYTEST_ARGS) $(1); \
 	fi
 endef
 
@@ -153,8 +153,13 @@ units-ansible-test: install
 	cd $(INSTALLED) && ANSIBLE_TEST_CONTENT_ROOT=$(INSTALLED) $(BIN)/ansible-test units --local --color no \
 		--python $(SANITY_PYTHON)
 
+# Interop tests run in parallel workers (pytest-xdist): each test makes its own CA, sshd on a free
+# port and login account, so they share nothing; on the 2-core CI machine 2 workers halve the
+# time (17.5 min to 8.6 min, measured 2026-12-03). INTEROP_WORKERS=0 runs them in one process.
+INTEROP_WORKERS ?= 2
+
 interop: install check-installed-import
-	$(call pytest_dir,tests/interop)
+	$(call pytest_dir,tests/interop,-n $(INTEROP_WORKERS))
 
 # ansible-test sanity on the installed tree, on the local Python (the venv's).
 # ansible-test still builds one venv per sanity test under ~/.ansible/test/venv and

@@ -13,11 +13,12 @@ PLAYBOOKS = os.path.join(collections_root(), "ansible_collections", "fleetca", "
 
 @pytest.fixture
 def playbook(ansible_playbook, workdir):
-    """`playbook(inventory, name, extra_vars=None)`: (exit code, output) of ansible-playbook on the
-    installed collection's playbook NAME (or an absolute path), run in `workdir`."""
-    def run_playbook(inventory, name, extra_vars=None):
+    """`playbook(inventory, name, extra_vars=None, options=())`: (exit code, output) of
+    ansible-playbook on the installed collection's playbook NAME (or an absolute path), run in
+    `workdir`; `options` are more command-line arguments (`--check`, `--diff`)."""
+    def run_playbook(inventory, name, extra_vars=None, options=()):
         path = name if os.path.isabs(name) else os.path.join(PLAYBOOKS, name)
-        args = [venv_tool("ansible-playbook"), "-i", inventory, path]
+        args = [venv_tool("ansible-playbook"), "-i", inventory, path] + list(options)
         if extra_vars:
             args += ["-e", json.dumps(extra_vars)]
         result = run(args, check=False, env=ansible_playbook.env(), cwd=str(workdir))

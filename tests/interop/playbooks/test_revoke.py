@@ -59,6 +59,13 @@ def test_revoke_rolls_out_to_reachable_servers_reports_the_down_one_and_converge
 
     alice_cert = (workdir / "alice-cert.pub").read_text().strip()
     revoke_alice = {"fleetca_ssh_revoke_hosts": ["alice-laptop"], "fleetca_ssh_revoke_public_keys": [alice_cert]}
+    # check mode: reported, nothing written on the CA host or the server, alice still logs in
+    master = workdir / "ca" / "revoked.krl"
+    before = (master.read_bytes(), (workdir / "server.krl").read_bytes())
+    code, output = playbook(inventory_up, "revoke.yml", revoke_alice, options=["--check", "--diff"])
+    assert code == 0 and "serial" in output, output
+    assert (master.read_bytes(), (workdir / "server.krl").read_bytes()) == before
+    assert login("alice").returncode == 0
     code, output = playbook(inventory_down, "revoke.yml", revoke_alice)
     assert code != 0 and "did not reach: srv-down" in output, output
     refused = login("alice")
