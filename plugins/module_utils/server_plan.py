@@ -86,6 +86,20 @@ def unique(items):
 
 # --- what the CA host published ------------------------------------------------------------
 
+# The CA host's variables that ca_published reads.
+CA_PUBLISHED_VARS = ("fleetca_ssh_ca_paths", "fleetca_ssh_host_ca_key", "fleetca_ssh_store",
+                     "fleetca_ssh_host_ca_public_key", "fleetca_ssh_user_ca_public_key",
+                     "fleetca_ssh_user_ca_trusted_keys", "fleetca_ssh_krl_master",
+                     "fleetca_ssh_krl_signing_public_key")
+
+
+def ca_facts(ca_vars):
+    """The variables of the CA host (`ca_vars`, its hostvars) that ca_published reads, as a plain
+    dict: read once for the play, since reading hostvars of another host computes all of its
+    variables at each access."""
+    return dict((name, ca_vars[name]) for name in CA_PUBLISHED_VARS if name in ca_vars)
+
+
 def ca_published(ca_vars, host_ca_public_key="", user_ca_public_key="", extra_user_ca_keys=(),
                  krl_signing_public_key=""):
     """What role fleetca.ssh.ca set on the CA host (`ca_vars`, its variables), where this host's

@@ -2,19 +2,24 @@
 """The action plugins validate the options their module's DOCUMENTATION declares (the module
 files hold documentation only): same names, defaults and element types."""
 
+import shlex
+
 import pytest
 import yaml
 
 from ansible_collections.fleetca.ssh.plugins.action import controller_file as controller_file_action
+from ansible_collections.fleetca.ssh.plugins.action import krl_info as krl_info_action
 from ansible_collections.fleetca.ssh.plugins.action import python_info as python_info_action
 from ansible_collections.fleetca.ssh.plugins.action import sshd_info as sshd_info_action
-from ansible_collections.fleetca.ssh.plugins.modules import controller_file, python_info, sshd_info
+from ansible_collections.fleetca.ssh.plugins.modules import controller_file, krl_info, python_info, sshd_info
+from ansible_collections.fleetca.ssh.plugins.plugin_utils import remote_python
 
 # The actions take paths as str: "path" would expand ~ and $VARS on the controller.
 SAME_TYPE = {"path": "str"}
 
 
-@pytest.mark.parametrize("module, action", [(sshd_info, sshd_info_action), (python_info, python_info_action)])
+@pytest.mark.parametrize("module, action", [(sshd_info, sshd_info_action), (python_info, python_info_action),
+                                            (krl_info, krl_info_action)])
 def test_argument_spec_matches_the_documentation(module, action):
     documented = yaml.safe_load(module.DOCUMENTATION)["options"]
     spec = action.ActionModule.ARGUMENT_SPEC
@@ -30,3 +35,11 @@ def test_controller_file_takes_the_documented_options_with_their_types():
     spec = controller_file_action.ActionModule.ARGUMENT_SPEC
     # dest is on the controller: "path" expands ~ where the file is written
     assert spec == {name: dict(type=doc["type"], required=doc["required"]) for name, doc in documented.items()}
+
+
+@pytest.mark.parametrize("action", [sshd_info_action, python_info_action, krl_info_action])
+def test_the_payload_fits_in_one_command_line_argument(action):
+    # Linux refuses one execve argument over 128 KiB (MAX_ARG_STRLEN); the command reaches the
+    # host's shell as one, quoted again by become: keep room for that and for the arguments.
+    command = shlex.quote(remote_python.payload_source(action.ActionModule.MODULES))
+    assert len(shlex.quote("sudo -H -S -n -u root /bin/sh -c " + command)) < 100 * 1024

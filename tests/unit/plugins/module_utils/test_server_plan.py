@@ -188,6 +188,28 @@ def test_ca_published_paths_from_the_ca_variables_without_published_paths():
     assert paths == {"host_ca_key": "/k", "store": "/s"}
 
 
+class ReadRecorder(dict):
+    """The CA host's variables, recording every name read."""
+
+    def __init__(self, *args):
+        super(ReadRecorder, self).__init__(*args)
+        self.read = set()
+
+    def get(self, name, default=None):
+        self.read.add(name)
+        return super(ReadRecorder, self).get(name, default)
+
+
+def test_ca_facts_holds_every_variable_ca_published_reads_and_nothing_else():
+    ca_vars = ReadRecorder({"fleetca_ssh_user_ca_public_key": USER_CA, "fleetca_ssh_store": "/s",
+                            "fleetca_ssh_host_ca_key": "/k", "ansible_host": "ca.example.org"})
+    server_plan.ca_published(ca_vars)
+    assert ca_vars.read <= set(server_plan.CA_PUBLISHED_VARS)
+    facts = server_plan.ca_facts(ca_vars)
+    assert facts == {"fleetca_ssh_user_ca_public_key": USER_CA, "fleetca_ssh_store": "/s", "fleetca_ssh_host_ca_key": "/k"}
+    assert server_plan.ca_published(facts) == server_plan.ca_published(ca_vars)
+
+
 # --- host certificates ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("hostname, fqdn, extra, principals", [

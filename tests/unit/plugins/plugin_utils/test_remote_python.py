@@ -6,7 +6,8 @@ import json
 import subprocess
 import sys
 
-from ansible_collections.fleetca.ssh.plugins.module_utils import python_info, sshd_config, sshd_probe
+from ansible_collections.fleetca.ssh.plugins.action import krl_info as krl_info_action
+from ansible_collections.fleetca.ssh.plugins.module_utils import krl, krl_info, python_info, sshd_config, sshd_probe
 from ansible_collections.fleetca.ssh.plugins.plugin_utils import remote_python
 
 
@@ -33,6 +34,14 @@ def test_the_probe_payload_runs_without_the_collection(tmp_path):
 def test_the_libraries_payload(tmp_path):
     remote = run_isolated((python_info,), {"libraries": ["json", "fleetca_none"]}, tmp_path)
     assert remote["libraries"] == {"json": python_info.library_version("json"), "fleetca_none": None}
+
+
+def test_the_krl_payload_carries_its_module_utils(tmp_path):
+    path = tmp_path / "revoked.krl"
+    path.write_bytes(krl.Krl(version=3, generated=1800000000).to_bytes())
+    args = {"path": str(path), "keys": [], "entries": True, "content": True}
+    remote = run_isolated(krl_info_action.ActionModule.MODULES, args, tmp_path)
+    assert remote == krl_info.payload_main(args) and remote["krl_version"] == 3
 
 
 def test_no_marked_line_is_no_result():
