@@ -104,6 +104,34 @@ def phase_of(slots, path="KEY"):
     return IDLE
 
 
+def line_of(public_key):
+    return public_key.to_line() if public_key is not None else ""
+
+
+def describe(path, slots, extra_keys=()):
+    """The keys the slots of the CA key at `path` give to trust, and those its finished rotations
+    retired, as fleetca.ssh.ca_rotation returns them after every phase."""
+    return dict(trusted_keys=trusted_keys(slots, extra_keys) if slots["current"] else [],
+                current_public_key=line_of(slots["current"]), next_public_key=line_of(slots["next"]),
+                previous_public_key=line_of(slots["previous"]), retired_keys=retired_keys(path))
+
+
+def status(path, extra_keys=()):
+    """The phase of the CA key at `path` and its keys (fleetca.ssh.ca_rotation, phase=status)."""
+    slots = read_slots(path)
+    return dict(phase=phase_of(slots, path), **describe(path, slots, extra_keys))
+
+
+def payload_main(args):
+    """status() on the CA host, run by the ca_rotation action as one `python -c` payload
+    (plugin_utils/remote_python.py); `path` expanded there as a module's "path" option is."""
+    path = os.path.expanduser(os.path.expandvars(args["path"]))
+    try:
+        return dict(changed=False, **status(path, args["extra_keys"]))
+    except FleetcaError as exc:
+        return {"failed": True, "msg": str(exc)}
+
+
 def plan(phase, state, finished_before=False):
     """The steps `phase` takes from `state` ([] when it already holds), or a FleetcaError saying
     why this phase cannot follow that state (nothing is changed then)."""

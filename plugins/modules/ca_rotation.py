@@ -36,6 +36,10 @@ description:
     rerun of that phase reaches them.
   - Every change is made under the lock C(PATH.lock) (shared with M(fleetca.ssh.ca_key)) with
     renames in the CA directory; a key file is never rewritten in place.
+  - A status read (O(phase=status) with only O(path) and O(extra_keys)) runs in one connection
+    round trip (a module call without pipelining takes five or six); its action plugin sends the
+    reader as one C(python -c) command to the Python Ansible runs modules with on the CA host, as
+    M(fleetca.ssh.sshd_info) does. Every other call runs the module.
 author:
   - fleetca.ssh contributors (@fleetca)
 extends_documentation_fragment:
@@ -290,10 +294,6 @@ def record_missed(module, params):
     return locks.plan_and_write(module, params["path"], plan, write)
 
 
-def line_of(public_key):
-    return public_key.to_line() if public_key is not None else ""
-
-
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -325,25 +325,17 @@ def main():
 def run(module, params):
     if params["phase"] == "status":
         changed = params["missed_hosts"] is not None and record_missed(module, params)
-        slots, state = read_state(params["path"])
-        return dict(changed=changed, phase=state, **describe(slots, params))
+        return dict(changed=changed, **rotation.status(params["path"], params["extra_keys"]))
     steps, before, state = locks.plan_and_write(
         module, params["path"], lambda: plan_phase(params), lambda planned: run_steps(params, planned[0], planned[1]))
     changed = bool(steps)
     slots, reached = read_state(params["path"])
     if module.check_mode and changed:
         reached = PHASE_REACHED[params["phase"]]
-    result = dict(changed=changed, phase=reached, **describe(slots, params))
+    result = dict(changed=changed, phase=reached, **rotation.describe(params["path"], slots, params["extra_keys"]))
     if params["phase"] == "finish":
-        result["retiring_public_key"] = line_of(before["previous"]) if state == rotation.SWITCHED else ""
+        result["retiring_public_key"] = rotation.line_of(before["previous"]) if state == rotation.SWITCHED else ""
     return result
-
-
-def describe(slots, params):
-    return dict(trusted_keys=rotation.trusted_keys(slots, params["extra_keys"]) if slots["current"] else [],
-                current_public_key=line_of(slots["current"]), next_public_key=line_of(slots["next"]),
-                previous_public_key=line_of(slots["previous"]),
-                retired_keys=rotation.retired_keys(params["path"]))
 
 
 if __name__ == "__main__":

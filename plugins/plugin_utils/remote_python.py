@@ -28,11 +28,18 @@ RESULT_MARK = "FLEETCA-PAYLOAD-RESULT "
 DISCOVERY_MODES = ("auto", "auto_legacy", "auto_silent", "auto_legacy_silent")
 DISCOVERED_FACT = "discovered_interpreter_python"
 
+# Each module is also an attribute of its package (an empty one), for the imports of the form
+# `from ansible_collections.fleetca.ssh.plugins.module_utils import files`.
 _BOOTSTRAP = """import json, sys, types
 for _name, _source in %r:
     _module = types.ModuleType(_name)
     _module.__file__ = "<fleetca payload: %%s>" %% _name
     sys.modules[_name] = _module
+    _package_name, _, _basename = _name.rpartition(".")
+    if _package_name not in sys.modules:
+        sys.modules[_package_name] = types.ModuleType(_package_name)
+        sys.modules[_package_name].__path__ = []
+    setattr(sys.modules[_package_name], _basename, _module)
     exec(compile(_source, _module.__file__, "exec"), _module.__dict__)
 _result = sys.modules[%r].payload_main(json.loads(sys.argv[1]))
 sys.stdout.write(%r + json.dumps(_result) + "\\n")

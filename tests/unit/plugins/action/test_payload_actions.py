@@ -7,11 +7,12 @@ import shlex
 import pytest
 import yaml
 
+from ansible_collections.fleetca.ssh.plugins.action import ca_rotation as ca_rotation_action
 from ansible_collections.fleetca.ssh.plugins.action import controller_file as controller_file_action
 from ansible_collections.fleetca.ssh.plugins.action import krl_info as krl_info_action
 from ansible_collections.fleetca.ssh.plugins.action import python_info as python_info_action
 from ansible_collections.fleetca.ssh.plugins.action import sshd_info as sshd_info_action
-from ansible_collections.fleetca.ssh.plugins.modules import controller_file, krl_info, python_info, sshd_info
+from ansible_collections.fleetca.ssh.plugins.modules import ca_rotation, controller_file, krl_info, python_info, sshd_info
 from ansible_collections.fleetca.ssh.plugins.plugin_utils import remote_python
 
 # The actions take paths as str: "path" would expand ~ and $VARS on the controller.
@@ -30,6 +31,18 @@ def test_argument_spec_matches_the_documentation(module, action):
         assert spec[name].get("elements") == SAME_TYPE.get(doc.get("elements"), doc.get("elements")), name
 
 
+def test_the_ca_rotation_status_read_takes_documented_options_and_no_phase():
+    documented = yaml.safe_load(ca_rotation.DOCUMENTATION)["options"]
+    spec = ca_rotation_action.ActionModule.ARGUMENT_SPEC
+    assert set(spec) < set(documented)
+    for name, option in spec.items():
+        doc = documented[name]
+        assert option["type"] == SAME_TYPE.get(doc["type"], doc["type"]), name
+        assert option.get("default") == doc.get("default"), name
+        assert set(option.get("choices", [])) <= set(doc.get("choices", [])), name
+    assert spec["phase"]["choices"] == ["status"]  # every phase, and missed_hosts, is the module's
+
+
 def test_controller_file_takes_the_documented_options_with_their_types():
     documented = yaml.safe_load(controller_file.DOCUMENTATION)["options"]
     spec = controller_file_action.ActionModule.ARGUMENT_SPEC
@@ -37,7 +50,7 @@ def test_controller_file_takes_the_documented_options_with_their_types():
     assert spec == {name: dict(type=doc["type"], required=doc["required"]) for name, doc in documented.items()}
 
 
-@pytest.mark.parametrize("action", [sshd_info_action, python_info_action, krl_info_action])
+@pytest.mark.parametrize("action", [sshd_info_action, python_info_action, krl_info_action, ca_rotation_action])
 def test_the_payload_fits_in_one_command_line_argument(action):
     # Linux refuses one execve argument over 128 KiB (MAX_ARG_STRLEN); the command reaches the
     # host's shell as one, quoted again by become: keep room for that and for the arguments.

@@ -224,3 +224,22 @@ def test_a_damaged_missed_record_is_named(ca):
         handle.write("{not json")
     with pytest.raises(FleetcaError, match=r"user_ca.missed is not a record of missed hosts"):
         rotation.read_missed(str(ca))
+
+
+def test_the_status_is_the_phase_and_the_keys_of_each_slot(ca, tmp_path):
+    current = (tmp_path / "user_ca.pub").read_text().strip()
+    spare = (tmp_path / "spare.pub").read_text().strip()
+    assert rotation.status(str(ca)) == {"phase": rotation.IDLE, "trusted_keys": [current], "current_public_key": current,
+                                        "next_public_key": "", "previous_public_key": "", "retired_keys": []}
+    move_pair(ca.parent / "spare", str(ca) + ".next")
+    assert rotation.status(str(ca), extra_keys=[current]) == {
+        "phase": rotation.STARTED, "trusted_keys": [current, spare], "current_public_key": current,
+        "next_public_key": spare, "previous_public_key": "", "retired_keys": []}
+
+
+def test_the_status_payload_expands_the_path_on_the_ca_host_and_fails_as_a_module(ca, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    answer = rotation.payload_main({"path": "~/user_ca", "extra_keys": []})
+    assert answer == dict(changed=False, **rotation.status(str(ca)))
+    failed = rotation.payload_main({"path": "~/user_ca", "extra_keys": ["not a key"]})
+    assert failed["failed"] is True and "extra_keys" in failed["msg"]

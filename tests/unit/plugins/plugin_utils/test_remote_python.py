@@ -6,8 +6,9 @@ import json
 import subprocess
 import sys
 
+from ansible_collections.fleetca.ssh.plugins.action import ca_rotation as ca_rotation_action
 from ansible_collections.fleetca.ssh.plugins.action import krl_info as krl_info_action
-from ansible_collections.fleetca.ssh.plugins.module_utils import krl, krl_info, python_info, sshd_config, sshd_probe
+from ansible_collections.fleetca.ssh.plugins.module_utils import krl, krl_info, python_info, rotation, sshd_config, sshd_probe
 from ansible_collections.fleetca.ssh.plugins.plugin_utils import remote_python
 
 
@@ -42,6 +43,13 @@ def test_the_krl_payload_carries_its_module_utils(tmp_path):
     args = {"path": str(path), "keys": [], "entries": True, "content": True}
     remote = run_isolated(krl_info_action.ActionModule.MODULES, args, tmp_path)
     assert remote == krl_info.payload_main(args) and remote["krl_version"] == 3
+
+
+def test_the_rotation_status_payload_carries_its_module_utils(tmp_path):
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "user_ca")], check=True)
+    args = {"path": str(tmp_path / "user_ca"), "extra_keys": []}
+    remote = run_isolated(ca_rotation_action.ActionModule.MODULES, args, tmp_path)
+    assert remote == rotation.payload_main(args) and remote["phase"] == rotation.IDLE
 
 
 def test_no_marked_line_is_no_result():
