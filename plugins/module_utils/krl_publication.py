@@ -7,6 +7,8 @@
 The signature (`KRL.sig`, sshsig namespace fleetca-krl) is made by a key of its own, never a CA
 key: a server that pulls the KRL trusts exactly that key for exactly that file. The published
 directory holds `revoked.krl` and `revoked.krl.sig`, for any static web server to serve.
+The krl_publish module writes under the KRL's lock; its action answers a publication that is
+current in one round trip (`payload_main`), with the same plan.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,13 +18,21 @@ __metaclass__ = type
 import hashlib
 import os
 
-from ansible_collections.fleetca.ssh.plugins.module_utils import sshsig
+from ansible_collections.fleetca.ssh.plugins.module_utils import signers, sshsig
 from ansible_collections.fleetca.ssh.plugins.module_utils.files import read_if_exists
 from ansible_collections.fleetca.ssh.plugins.module_utils.krl import parse_krl
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError, WireError
 
 PUBLISHED_KRL = "revoked.krl"
 PUBLISHED_SIGNATURE = PUBLISHED_KRL + ".sig"
+
+# The module's own options; with the lock's (locks.ARGUMENT_SPEC), its whole argument spec.
+OPTIONS = dict(
+    path=dict(type="path", required=True),
+    signing_key=dict(type="path", required=True),
+    signing_key_passphrase=dict(type="str", no_log=True),
+    publish_dir=dict(type="path"),
+)
 
 
 def signature_path(krl_path):
@@ -71,3 +81,34 @@ def plan(path, data, signature_text, publish_dir):
 
 def describe(data, version):
     return "KRL version %d, sha256 %s" % (version, hashlib.sha256(data).hexdigest())
+
+
+def load_signer(signing_key, passphrase):
+    return signers.KeySigner(signers.load_private_key("signing_key", signing_key, "signing_key_passphrase", passphrase))
+
+
+def plan_publication(path, signer, publish_dir):
+    """(the master KRL's bytes, its version, the files to write as plan() lists them); the
+    signature is made anew only where KRL.sig does not already sign these bytes."""
+    data, version = read_master(path)
+    text = good_signature(path, data, signer.public_key) or sshsig.sign(signer, data, sshsig.KRL_NAMESPACE)
+    return data, version, plan(path, data, text, publish_dir)
+
+
+def result_of(path, data, version, writes, signer):
+    return dict(changed=bool(writes), written=[target for target, dummy in writes],
+                signature_path=signature_path(path), krl_version=version, sha256=hashlib.sha256(data).hexdigest(),
+                signer=signer.public_key.to_line(), signer_fingerprint=signer.public_key.fingerprint)
+
+
+def payload_main(params):
+    """The module's result where the signature and the published copies are current, else {}
+    (the module runs: it writes, or names the error). No passphrase comes here: the action
+    sends an encrypted signing key's call to the module."""
+    try:
+        check_publish_dir(params["publish_dir"])
+        signer = load_signer(params["signing_key"], None)
+        data, version, writes = plan_publication(params["path"], signer, params["publish_dir"])
+    except FleetcaError:
+        return {}
+    return {} if writes else result_of(params["path"], data, version, writes, signer)

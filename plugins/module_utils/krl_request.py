@@ -7,7 +7,8 @@
 The KRL format and model live in krl.py (OpenSSH's krl.c); this file turns the
 user's options (serials, key ids, key lines, fingerprints, issuance log records)
 into a Revocations request and decides the new KRL version (plan_update), with
-every error naming its field.
+every error naming its field. The krl action answers a call that changes nothing in one
+round trip (`payload_main`), with the same plan.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,13 +16,40 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import hashlib
 import re
 import time
 
 from ansible_collections.fleetca.ssh.plugins.module_utils.certs import parse_key_or_certificate
+from ansible_collections.fleetca.ssh.plugins.module_utils.files import check_writable_path
 from ansible_collections.fleetca.ssh.plugins.module_utils.keys import PublicKey, fingerprint_sha256, load_public_key_option
-from ansible_collections.fleetca.ssh.plugins.module_utils.krl import SHA256_LEN, Krl, SerialSet
+from ansible_collections.fleetca.ssh.plugins.module_utils.krl import SHA256_LEN, Krl, SerialSet, load_krl_file
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import UINT64_MAX, FleetcaError
+
+SELECTORS = ("key_id", "principal", "host")
+
+# The module's own options; with the lock's (locks.ARGUMENT_SPEC) and Ansible's file options,
+# its whole argument spec.
+OPTIONS = dict(
+    path=dict(type="path", required=True),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    ca_public_key=dict(type="str"),
+    serials=dict(type="list", elements="raw", default=[]),
+    key_ids=dict(type="list", elements="str", default=[], no_log=False),
+    public_keys=dict(type="list", elements="str", default=[]),
+    sha256_fingerprints=dict(type="list", elements="str", default=[]),
+    spec_file=dict(type="path"),
+    issued=dict(type="list", elements="dict", default=[],
+                options=dict((name, dict(type="str")) for name in SELECTORS),
+                mutually_exclusive=[SELECTORS], required_one_of=[SELECTORS]),
+    store=dict(type="path"),
+    prune_expired=dict(type="bool", default=False),
+    comment=dict(type="str"),
+    krl_version=dict(type="int"),
+)
+
+# How many entries `added` and `removed` (and the diff) list: the rest is counted.
+LISTED_ENTRIES = 100
 
 
 class Revocations:
@@ -288,3 +316,36 @@ def plan_update(current, request, state="present", comment=None, version=None, n
         krl.version = new_version
         krl.generated = int(time.time()) if now is None else now
     return Update(krl, changed, added, removed, old_version, pruned)
+
+
+def plan_file(path, request, state, comment, version, expired=None):
+    """(Update, SHA-256 hex of the file after it, the bytes to write or None) for the KRL at `path`."""
+    loaded = load_krl_file("path", path)
+    current, digest, dummy = loaded if loaded else (None, None, None)
+    update = plan_update(current, request, state, comment, version, expired=expired)
+    data = update.krl.to_bytes() if update.changed else None
+    return update, digest if data is None else hashlib.sha256(data).hexdigest(), data
+
+
+def listed(entries):
+    if len(entries) <= LISTED_ENTRIES:
+        return entries
+    return entries[:LISTED_ENTRIES] + ["... and %d more" % (len(entries) - LISTED_ENTRIES)]
+
+
+def result_of(update, digest, changed):
+    return dict(changed=changed, krl_version=update.krl.version, sha256=digest, previous_version=update.old_version,
+                added=listed(update.added), removed=listed(update.removed), pruned=update.pruned,
+                entries=update.krl.entry_count())
+
+
+def payload_main(params):
+    """The module's result where a call that names no entries (path, state, comment,
+    krl_version) changes nothing, else {} (the module runs: it writes, or names the error)."""
+    try:
+        check_writable_path("path", params["path"])
+        update, digest, dummy = plan_file(params["path"], Revocations(), params["state"], params["comment"],
+                                          params["krl_version"])
+    except FleetcaError:
+        return {}
+    return {} if update.changed else result_of(update, digest, False)

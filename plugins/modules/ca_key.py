@@ -23,6 +23,7 @@ description:
 author:
   - fleetca.ssh contributors (@fleetca)
 extends_documentation_fragment:
+  - fleetca.ssh.fast_path_action
   - fleetca.ssh.lock
 attributes:
   check_mode:
@@ -103,50 +104,10 @@ key_type:
   sample: ssh-ed25519
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.fleetca.ssh.plugins.module_utils import files, keys, locks, signers
+from ansible_collections.fleetca.ssh.plugins.module_utils import ca_key_pair, locks, signers
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
-
-TYPE_NAMES = {"ed25519": ("ssh-ed25519",), "rsa": ("ssh-rsa",),
-              "ecdsa": ("ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521")}
-
-
-def existing_public_key(params):
-    """The public key of the key at `path`: from `.pub`, else from the private key."""
-    pub_path = params["path"] + ".pub"
-    if os.path.exists(pub_path):
-        return keys.load_public_key_option("path", pub_path), False
-    private_key = signers.load_private_key("path", params["path"], "passphrase", params["passphrase"])
-    return keys.parse_public_key("path", signers.public_key_line(private_key)), True
-
-
-def write_pair(params):
-    private_key = signers.generate_private_key(params["type"], params["size"])
-    public_key = keys.parse_public_key("path", signers.public_key_line(private_key))
-    write_public(params, public_key)  # the .pub first: a private key never lacks its .pub
-    files.write_atomic(params["path"], signers.private_key_bytes(private_key, params["passphrase"]), 0o600)
-    return public_key
-
-
-def write_public(params, public_key):
-    line = public_key.to_line(params["comment"]) + "\n"
-    files.write_atomic(params["path"] + ".pub", line.encode("utf-8"), 0o644)
-
-
-def plan_key(params):
-    """What to do at `path`, and whether it writes: ('create', None), ('rebuild_pub', key) or ('keep', key)."""
-    if not os.path.exists(params["path"]) or params["force"]:
-        return ("create", None), True
-    public_key, pub_missing = existing_public_key(params)
-    if public_key.key_type not in TYPE_NAMES[params["type"]]:
-        raise FleetcaError(
-            "type: the key at %s is %s, not %s; set force: true to replace it (this "
-            "invalidates every certificate it signed)"
-            % (params["path"], public_key.key_type, params["type"]))
-    return ("rebuild_pub" if pub_missing else "keep", public_key), pub_missing
 
 
 def ensure_pair(module):
@@ -161,39 +122,27 @@ def ensure_pair(module):
     def write(planned):
         action, public_key = planned
         if action == "create":
-            created.append(write_pair(params))
+            created.append(ca_key_pair.write_pair(params))
         else:
-            write_public(params, public_key)
+            ca_key_pair.write_public(params, public_key)
 
-    action, public_key = locks.plan_and_write(module, params["path"], lambda: plan_key(params), write)
+    action, public_key = locks.plan_and_write(module, params["path"], lambda: ca_key_pair.plan_key(params), write)
     return (created[0] if created else public_key), action != "keep"
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type="path", required=True),
-            type=dict(type="str", choices=["ed25519", "ecdsa", "rsa"], default="ed25519"),
-            size=dict(type="int"),
-            passphrase=dict(type="str", no_log=True),
-            comment=dict(type="str", default="fleetca"),
-            force=dict(type="bool", default=False),
-            **locks.ARGUMENT_SPEC
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=dict(ca_key_pair.OPTIONS, **locks.ARGUMENT_SPEC),
+                           supports_check_mode=True)
     if not signers.HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"))
     params = module.params
     try:
-        files.check_writable_path("path", params["path"])
         public_key, changed = ensure_pair(module)
     except FleetcaError as exc:
         module.fail_json(msg=str(exc))
     if public_key is None:  # check mode, no key yet
         module.exit_json(changed=True)
-    module.exit_json(changed=changed, public_key=public_key.to_line(params["comment"]),
-                     fingerprint=public_key.fingerprint, key_type=public_key.key_type)
+    module.exit_json(**ca_key_pair.result_of(public_key, params["comment"], changed))
 
 
 if __name__ == "__main__":

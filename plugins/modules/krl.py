@@ -42,6 +42,7 @@ description:
 author:
   - fleetca.ssh contributors (@fleetca)
 extends_documentation_fragment:
+  - fleetca.ssh.fast_path_action
   - ansible.builtin.files
   - fleetca.ssh.lock
 attributes:
@@ -274,20 +275,16 @@ entries:
   sample: 1043
 """
 
-import hashlib
 import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.fleetca.ssh.plugins.module_utils import files, locks
-from ansible_collections.fleetca.ssh.plugins.module_utils.krl import load_krl_file
+from ansible_collections.fleetca.ssh.plugins.module_utils import files, krl_request, locks
 from ansible_collections.fleetca.ssh.plugins.module_utils.krl_request import ExpiredSerials, build_revocations
-from ansible_collections.fleetca.ssh.plugins.module_utils.krl_request import load_ca_option, plan_update
+from ansible_collections.fleetca.ssh.plugins.module_utils.krl_request import listed, load_ca_option
 from ansible_collections.fleetca.ssh.plugins.module_utils.store import IssuanceLog, select_issued
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
-
-SELECTORS = ("key_id", "principal", "host")
 
 
 def read_spec(path):
@@ -338,16 +335,6 @@ def read_store(params):
 NEW_FILE_MODE = 0o644
 
 
-# How many entries `added` and `removed` (and the diff) list: the rest is counted.
-LISTED_ENTRIES = 100
-
-
-def listed(entries):
-    if len(entries) <= LISTED_ENTRIES:
-        return entries
-    return entries[:LISTED_ENTRIES] + ["... and %d more" % (len(entries) - LISTED_ENTRIES)]
-
-
 def diff_of(update, path):
     before = "no file" if update.old_version is None else "version %d" % update.old_version
     pruned = ["%d serials of expired certificates (prune_expired)" % update.pruned] if update.pruned else []
@@ -364,12 +351,9 @@ def update_file(module, path, request, expired):
     params = module.params
 
     def plan():
-        loaded = load_krl_file("path", path)
-        current, digest, dummy = loaded if loaded else (None, None, None)
-        update = plan_update(current, request, params["state"], params["comment"], params["krl_version"],
-                             expired=expired)
-        data = update.krl.to_bytes() if update.changed else None
-        return (update, digest if data is None else hashlib.sha256(data).hexdigest(), data), update.changed
+        planned = krl_request.plan_file(path, request, params["state"], params["comment"], params["krl_version"],
+                                        expired)
+        return planned, planned[0].changed
 
     def write(planned):
         files.replace_file(module, path, planned[2], NEW_FILE_MODE)
@@ -381,24 +365,7 @@ def update_file(module, path, request, expired):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type="path", required=True),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            ca_public_key=dict(type="str"),
-            serials=dict(type="list", elements="raw", default=[]),
-            key_ids=dict(type="list", elements="str", default=[], no_log=False),
-            public_keys=dict(type="list", elements="str", default=[]),
-            sha256_fingerprints=dict(type="list", elements="str", default=[]),
-            spec_file=dict(type="path"),
-            issued=dict(type="list", elements="dict", default=[],
-                        options=dict((name, dict(type="str")) for name in SELECTORS),
-                        mutually_exclusive=[SELECTORS], required_one_of=[SELECTORS]),
-            store=dict(type="path"),
-            prune_expired=dict(type="bool", default=False),
-            comment=dict(type="str"),
-            krl_version=dict(type="int"),
-            **locks.ARGUMENT_SPEC
-        ),
+        argument_spec=dict(krl_request.OPTIONS, **locks.ARGUMENT_SPEC),
         supports_check_mode=True,
         add_file_common_args=True,
     )
@@ -416,9 +383,7 @@ def main():
     changed = update.changed
     if os.path.exists(path):
         changed = files.apply_file_options(module, path, changed)
-    result = dict(changed=changed, krl_version=update.krl.version, sha256=digest,
-                  previous_version=update.old_version, added=listed(update.added), removed=listed(update.removed),
-                  pruned=update.pruned, entries=update.krl.entry_count())
+    result = krl_request.result_of(update, digest, changed)
     if module._diff:
         result["diff"] = diff_of(update, path)
     module.exit_json(**result)

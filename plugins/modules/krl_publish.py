@@ -29,6 +29,7 @@ description:
 author:
   - fleetca.ssh contributors (@fleetca)
 extends_documentation_fragment:
+  - fleetca.ssh.fast_path_action
   - fleetca.ssh.lock
 attributes:
   check_mode:
@@ -111,12 +112,11 @@ signer_fingerprint:
   sample: SHA256:3V0jHuBkGzKK9hQ0fPLqnuW7DgS+Xo/d3ID5nZ9grRE
 """
 
-import hashlib
 import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.fleetca.ssh.plugins.module_utils import files, krl_publication, locks, signers, sshsig
+from ansible_collections.fleetca.ssh.plugins.module_utils import files, krl_publication, locks, signers
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
 
 NEW_FILE_MODE = 0o644
@@ -133,31 +133,19 @@ def write_public_file(module, path, content):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type="path", required=True),
-            signing_key=dict(type="path", required=True),
-            signing_key_passphrase=dict(type="str", no_log=True),
-            publish_dir=dict(type="path"),
-            **locks.ARGUMENT_SPEC
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=dict(krl_publication.OPTIONS, **locks.ARGUMENT_SPEC),
+                           supports_check_mode=True)
     if not signers.HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"))
     params = module.params
     path = params["path"]
     try:
         krl_publication.check_publish_dir(params["publish_dir"])
-        signer = signers.KeySigner(signers.load_private_key(
-            "signing_key", params["signing_key"], "signing_key_passphrase", params["signing_key_passphrase"]))
+        signer = krl_publication.load_signer(params["signing_key"], params["signing_key_passphrase"])
 
         def plan():
-            data, version = krl_publication.read_master(path)
-            text = (krl_publication.good_signature(path, data, signer.public_key)
-                    or sshsig.sign(signer, data, sshsig.KRL_NAMESPACE))
-            writes = krl_publication.plan(path, data, text, params["publish_dir"])
-            return (data, version, writes), bool(writes)
+            planned = krl_publication.plan_publication(path, signer, params["publish_dir"])
+            return planned, bool(planned[2])
 
         def write(planned):
             for target, content in planned[2]:
@@ -166,12 +154,9 @@ def main():
         data, version, writes = locks.plan_and_write(module, path, plan, write)
     except FleetcaError as exc:
         module.fail_json(msg=str(exc))
-    summary = krl_publication.describe(data, version)
-    result = dict(changed=bool(writes), written=[target for target, dummy in writes],
-                  signature_path=krl_publication.signature_path(path), krl_version=version,
-                  sha256=hashlib.sha256(data).hexdigest(), signer=signer.public_key.to_line(),
-                  signer_fingerprint=signer.public_key.fingerprint)
+    result = krl_publication.result_of(path, data, version, writes, signer)
     if module._diff:
+        summary = krl_publication.describe(data, version)
         result["diff"] = [{"before_header": target, "after_header": target,
                            "before": "", "after": "%s\n" % summary} for target, dummy in writes]
     module.exit_json(**result)

@@ -22,7 +22,9 @@ import shlex
 from ansible import constants as C
 from ansible.errors import AnsibleActionFail
 from ansible.executor.interpreter_discovery import discover_interpreter
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
+from ansible.utils.vars import merge_hash
 
 RESULT_MARK = "FLEETCA-PAYLOAD-RESULT "
 DISCOVERY_MODES = ("auto", "auto_legacy", "auto_silent", "auto_legacy_silent")
@@ -30,7 +32,7 @@ DISCOVERED_FACT = "discovered_interpreter_python"
 
 # Each module is also an attribute of its package (an empty one), for the imports of the form
 # `from ansible_collections.fleetca.ssh.plugins.module_utils import files`.
-_BOOTSTRAP = """import json, sys, types
+_BOOTSTRAP = """import json, os, sys, types
 for _name, _source in %r:
     _module = types.ModuleType(_name)
     _module.__file__ = "<fleetca payload: %%s>" %% _name
@@ -41,19 +43,24 @@ for _name, _source in %r:
         sys.modules[_package_name].__path__ = []
     setattr(sys.modules[_package_name], _basename, _module)
     exec(compile(_source, _module.__file__, "exec"), _module.__dict__)
-_result = sys.modules[%r].payload_main(json.loads(sys.argv[1]))
+_args = json.loads(sys.argv[1])
+for _name in %r:
+    if _args.get(_name):
+        _args[_name] = os.path.expanduser(os.path.expandvars(_args[_name]))
+_result = sys.modules[%r].payload_main(_args)
 sys.stdout.write(%r + json.dumps(_result) + "\\n")
 """
 
 
-def payload_source(modules):
+def payload_source(modules, paths=()):
     """The `python -c` source that runs `payload_main` of the last of `modules` (imported
-    module_utils, dependencies first: the payload has nothing else to import them from)."""
+    module_utils, dependencies first: the payload has nothing else to import them from), its
+    arguments named in `paths` expanded there as a module's "path" options are."""
     sources = []
     for module in modules:
         with open(module.__file__, "rb") as handle:
             sources.append((module.__name__, handle.read().decode("utf-8")))
-    return _BOOTSTRAP % (sources, modules[-1].__name__, RESULT_MARK)
+    return _BOOTSTRAP % (sources, tuple(paths), modules[-1].__name__, RESULT_MARK)
 
 
 def parse_payload_output(stdout):
@@ -108,18 +115,74 @@ class PayloadAction(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(PayloadAction, self).run(tmp, task_vars)
         params = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)[1]
+        answer, facts = self.run_payload(self.payload_args(params), task_vars)
+        result.update(answer)
+        result["changed"] = False
+        if facts:
+            result["ansible_facts"] = facts
+        return result
+
+    def run_payload(self, args, task_vars, paths=()):
+        """(the payload's answer, facts to return): `python -c PAYLOAD ARGS` on the host."""
         interpreter, facts = module_interpreter(self, task_vars)
         # The interpreter unquoted, as Ansible's pipelining runs a shebang ("/usr/bin/env python3").
-        command = "%s -c %s %s" % (interpreter, shlex.quote(payload_source(self.MODULES)),
-                                   shlex.quote(json.dumps(self.payload_args(params))))
+        command = "%s -c %s %s" % (interpreter, shlex.quote(payload_source(self.MODULES, paths)),
+                                   shlex.quote(json.dumps(args)))
         executed = self._low_level_execute_command(command, sudoable=True)
         answer = parse_payload_output(executed.get("stdout", ""))
         if answer is None:
             raise AnsibleActionFail("%s could not run on %s (exit %s): %s" % (
                 interpreter, task_vars.get("inventory_hostname"), executed.get("rc"),
                 (executed.get("stderr", "") or executed.get("stdout", "")).strip()))
-        result.update(answer)
-        result["changed"] = False
+        return answer, facts
+
+
+def controller_spec(spec, names):
+    """The options `names` of a module's argument spec, for checking on the controller: "path"
+    as "str", since "path" would expand ~ and $VARS on the controller, not on the host."""
+    return dict((name, dict(spec[name], type="str") if spec[name].get("type") == "path" else spec[name])
+                for name in names)
+
+
+class FastPathAction(PayloadAction):
+    """A module whose unchanged case is answered in one round trip instead of a module call's
+    five or six: `payload_main` of the last of MODULES decides read-only, with the module's own
+    module_utils code, and returns the module's result when the module would change nothing, or
+    {} when it must run. The module runs as usual for a task that sets an option outside
+    FAST_PATH_OPTIONS, or a value the module's ARGUMENT_SPEC refuses (the module names it)."""
+
+    FAST_PATH_OPTIONS = ()
+    _supports_async = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(PayloadAction, self).run(tmp, task_vars)
+        facts = {}
+        params = None if self._task.async_val else self.fast_path_params()
+        if params is not None:
+            paths = [name for name in params if self.ARGUMENT_SPEC[name].get("type") == "path"]
+            answer, facts = self.run_payload(self.payload_args(params), task_vars, paths)
+            if answer:
+                result.update(answer)
+                if facts:
+                    result["ansible_facts"] = facts
+                return result
+            # the module's own discovery would ask the host again
+            task_vars.setdefault("ansible_facts", {}).update(facts)
+        # as ansible.builtin.normal runs a module
+        wrap_async = self._task.async_val and not self._connection.has_native_async
+        result = merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=wrap_async))
+        if not wrap_async:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
         if facts:
-            result["ansible_facts"] = facts
+            result.setdefault("ansible_facts", {}).update(facts)
         return result
+
+    def fast_path_params(self):
+        """The task's options checked as the module checks them, or None (the module runs)."""
+        args = self._task.args
+        if not set(args) <= set(self.FAST_PATH_OPTIONS):
+            return None
+        validated = ArgumentSpecValidator(controller_spec(self.ARGUMENT_SPEC, self.FAST_PATH_OPTIONS)).validate(args)
+        if validated.error_messages:
+            return None
+        return validated.validated_parameters

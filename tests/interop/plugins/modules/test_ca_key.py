@@ -107,6 +107,28 @@ def test_ca_key_passphrase_protected_key_loads_in_ssh_keygen(ansible_playbook, w
     assert key_material(open(str(path) + ".pub").read()) == key_material(pub)
 
 
+
+def test_ca_key_a_kept_pair_is_one_command_and_its_passphrase_stays_on_the_controller(ansible_playbook, workdir):
+    """-vvv shows every command: a kept pair is one EXEC (the .pub read), no module put and no
+    passphrase; a .pub to rebuild runs the module, the passphrase in its argument file only."""
+    path = workdir / "user_ca"
+    tasks = [ca_key_task("ca", path=str(path), passphrase=PASSPHRASE, comment="user ca")]
+    first = ansible_playbook.run(tasks)
+    assert_ok(first, changed=1)
+    kept = ansible_playbook.run(tasks, verbosity=3)
+    assert_ok(kept, changed=0)
+    task = kept.output.split("TASK [ca]")[1]
+    assert task.count("EXEC ") == 1 and "PUT " not in task, task
+    assert PASSPHRASE not in kept.output
+    expected = dict(first.results["ca"], changed=False)
+    expected.pop("invocation", None)
+    assert kept.results["ca"] == expected
+    os.unlink(str(path) + ".pub")
+    rebuilt = ansible_playbook.run(tasks, verbosity=3)
+    assert_ok(rebuilt, changed=1)
+    assert "PUT " in rebuilt.output.split("TASK [ca]")[1] and PASSPHRASE not in rebuilt.output
+
+
 def test_ca_key_never_regenerates_without_force(ansible_playbook, workdir):
     path = workdir / "host_ca"
     assert_ok(ansible_playbook.run([ca_key_task("ca", path=str(path))]), changed=1)

@@ -94,6 +94,27 @@ def test_revoke_idempotence_versions_and_info(ansible_playbook, workdir, ca, sub
     assert not keygen_revoked(run_cmd, path, workdir / "c60-cert.pub")
 
 
+
+def test_an_unchanged_krl_is_one_command_answered_as_the_module_answers(ansible_playbook, workdir, ca):
+    """-vvv shows every command: a call that names no entries and changes nothing is one EXEC,
+    no module put; a call with a file option runs the module, which answers the same."""
+    path = str(workdir / "revoked.krl")
+    assert_ok(ansible_playbook.run([krl_task("made", path=path, ca_public_key=ca.pub_path, serials=["7-9"],
+                                             comment="fleet")]))
+    before = read(path)
+    play = ansible_playbook.run([krl_task("exists", path=path, comment="fleet")], verbosity=3)
+    assert_ok(play)
+    task = play.output.split("TASK [exists]")[1]
+    assert task.count("EXEC ") == 1 and "PUT " not in task, task
+    module = ansible_playbook.run([krl_task("module", path=path, mode="0644")], verbosity=3)
+    assert_ok(module)
+    assert "PUT " in module.output.split("TASK [module]")[1]
+    answer = module.results["module"]
+    answer.pop("invocation", None), answer.pop("diff", None)
+    assert play.results["exists"] == answer and answer["changed"] is False and answer["krl_version"] == 1
+    assert read(path) == before
+
+
 def test_check_and_diff_modes_write_nothing(ansible_playbook, workdir, ca):
     path = workdir / "revoked.krl"
     play = ansible_playbook.run([

@@ -68,6 +68,23 @@ def test_signs_publishes_and_is_idempotent(ansible_playbook, workdir, make_key, 
     assert stat.S_IMODE(os.stat(str(publish / "revoked.krl")).st_mode) == 0o640  # an existing file keeps its mode
 
 
+
+def test_a_current_publication_is_one_command_answered_as_the_module_answered(ansible_playbook, workdir, make_key,
+                                                                              master):
+    """-vvv shows every command: a publication with nothing to write is one EXEC, no module put."""
+    path, publish = master
+    args = dict(path=str(path), signing_key=make_key("krl-signer").path, publish_dir=str(publish))
+    first = ansible_playbook.run([publish_task("first", **args)])
+    assert first.returncode == 0, first.output
+    again = ansible_playbook.run([publish_task("again", **args)], verbosity=3)
+    assert again.returncode == 0, again.output
+    task = again.output.split("TASK [again]")[1]
+    assert task.count("EXEC ") == 1 and "PUT " not in task, task
+    expected = dict(first.results["first"], changed=False, written=[])
+    expected.pop("invocation", None)
+    assert again.results["again"] == expected
+
+
 def test_a_tampered_published_krl_fails_verification_and_is_repaired(ansible_playbook, workdir, make_key, master):
     path, publish = master
     signer = make_key("krl-signer-tamper")

@@ -7,12 +7,17 @@ import shlex
 import pytest
 import yaml
 
+from ansible_collections.fleetca.ssh.plugins.action import ca_key as ca_key_action
 from ansible_collections.fleetca.ssh.plugins.action import ca_rotation as ca_rotation_action
 from ansible_collections.fleetca.ssh.plugins.action import controller_file as controller_file_action
+from ansible_collections.fleetca.ssh.plugins.action import krl as krl_action
 from ansible_collections.fleetca.ssh.plugins.action import krl_info as krl_info_action
+from ansible_collections.fleetca.ssh.plugins.action import krl_publish as krl_publish_action
 from ansible_collections.fleetca.ssh.plugins.action import python_info as python_info_action
 from ansible_collections.fleetca.ssh.plugins.action import sshd_info as sshd_info_action
-from ansible_collections.fleetca.ssh.plugins.modules import ca_rotation, controller_file, krl_info, python_info, sshd_info
+from ansible_collections.fleetca.ssh.plugins.module_utils import locks
+from ansible_collections.fleetca.ssh.plugins.modules import ca_key, ca_rotation, controller_file, krl, krl_info, krl_publish
+from ansible_collections.fleetca.ssh.plugins.modules import python_info, sshd_info
 from ansible_collections.fleetca.ssh.plugins.plugin_utils import remote_python
 
 # The actions take paths as str: "path" would expand ~ and $VARS on the controller.
@@ -50,7 +55,22 @@ def test_controller_file_takes_the_documented_options_with_their_types():
     assert spec == {name: dict(type=doc["type"], required=doc["required"]) for name, doc in documented.items()}
 
 
-@pytest.mark.parametrize("action", [sshd_info_action, python_info_action, krl_info_action, ca_rotation_action])
+@pytest.mark.parametrize("module, action", [(ca_key, ca_key_action), (krl, krl_action), (krl_publish, krl_publish_action)])
+def test_a_fast_path_action_checks_the_modules_own_options(module, action):
+    # the module's options as documented (its own, and the lock fragment's), its spec shared
+    documented = yaml.safe_load(module.DOCUMENTATION)["options"]
+    spec = action.ActionModule.ARGUMENT_SPEC
+    assert sorted(spec) == sorted(list(documented) + list(locks.ARGUMENT_SPEC))
+    for name, doc in documented.items():
+        assert spec[name]["type"] == doc["type"] and spec[name].get("default") == doc.get("default"), name
+    assert set(action.ActionModule.FAST_PATH_OPTIONS) <= set(spec)
+    # a passphrase is never sent: the payload's arguments are a command line
+    sent = action.ActionModule.payload_args(None, dict((name, None) for name in action.ActionModule.FAST_PATH_OPTIONS))
+    assert not [name for name in sent if spec[name].get("no_log")]
+
+
+@pytest.mark.parametrize("action", [sshd_info_action, python_info_action, krl_info_action, ca_rotation_action,
+                                    ca_key_action, krl_action, krl_publish_action])
 def test_the_payload_fits_in_one_command_line_argument(action):
     # Linux refuses one execve argument over 128 KiB (MAX_ARG_STRLEN); the command reaches the
     # host's shell as one, quoted again by become: keep room for that and for the arguments.

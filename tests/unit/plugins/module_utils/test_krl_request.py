@@ -2,6 +2,7 @@
 """What a krl module call asks for: options checked one by one (errors name the field),
 certificate lines revoked as ssh-keygen -k revokes them, and the new version decided."""
 
+import hashlib
 import os
 
 import pytest
@@ -163,3 +164,44 @@ def test_a_bad_spec_line_is_named(ca, text, message):
     with pytest.raises(FleetcaError) as error:
         krl_request.add_spec(krl_request.Revocations(), "spec_file", text, ca.public_key.blob)
     assert str(error.value).startswith(message), str(error.value)
+
+
+# --- a call that names no entries: the krl action's one-round-trip answer -------
+
+def krl_call(path, **changes):
+    return dict(dict(path=str(path), state="present", comment=None, krl_version=None), **changes)
+
+
+def test_an_existing_krl_is_answered_as_the_module_reports_it(tmp_path, ca):
+    path = tmp_path / "revoked.krl"
+    data = krl_request.plan_update(None, request_of(ca_public_key=ca.public_key.to_line(), serials=["5-7"]),
+                                   comment="fleet", now=NOW).krl.to_bytes()
+    path.write_bytes(data)
+    update, digest, to_write = krl_request.plan_file(str(path), request_of(), "present", None, None)
+    assert not update.changed and to_write is None
+    answer = krl_request.payload_main(krl_call(path))
+    assert answer == krl_request.result_of(update, digest, False)
+    assert answer == {"changed": False, "krl_version": 1, "sha256": hashlib.sha256(data).hexdigest(),
+                      "previous_version": 1, "added": [], "removed": [], "pruned": 0, "entries": 3}
+    assert krl_request.payload_main(krl_call(path, comment="fleet", krl_version=1, state="absent")) == answer
+
+
+@pytest.mark.parametrize("case", ["missing", "new comment", "higher version", "lower version", "not a krl",
+                                  "no directory"])
+def test_anything_to_write_or_to_refuse_is_the_modules(tmp_path, case):
+    path = tmp_path / "revoked.krl"
+    path.write_bytes(krl.Krl(version=3, generated=NOW).to_bytes())
+    changes = {"new comment": {"comment": "x"}, "higher version": {"krl_version": 4},
+               "lower version": {"krl_version": 2}}.get(case, {})
+    if case == "missing":
+        path.unlink()
+    if case == "not a krl":
+        path.write_bytes(b"not a KRL")
+    if case == "no directory":
+        path = tmp_path / "none" / "revoked.krl"
+    assert krl_request.payload_main(krl_call(path, **changes)) == {}
+
+
+def test_the_listed_entries_stop_at_100_and_count_the_rest():
+    assert krl_request.listed(list(range(100))) == list(range(100))
+    assert krl_request.listed(list(range(250))) == list(range(100)) + ["... and 150 more"]

@@ -6,16 +6,21 @@ import json
 import subprocess
 import sys
 
+from ansible_collections.fleetca.ssh.plugins.action import ca_key as ca_key_action
 from ansible_collections.fleetca.ssh.plugins.action import ca_rotation as ca_rotation_action
+from ansible_collections.fleetca.ssh.plugins.action import krl as krl_action
 from ansible_collections.fleetca.ssh.plugins.action import krl_info as krl_info_action
-from ansible_collections.fleetca.ssh.plugins.module_utils import krl, krl_info, python_info, rotation, sshd_config, sshd_probe
+from ansible_collections.fleetca.ssh.plugins.action import krl_publish as krl_publish_action
+from ansible_collections.fleetca.ssh.plugins.module_utils import ca_key_pair, krl, krl_info, krl_publication, krl_request
+from ansible_collections.fleetca.ssh.plugins.module_utils import python_info, rotation, sshd_config, sshd_probe
 from ansible_collections.fleetca.ssh.plugins.plugin_utils import remote_python
 
 
-def run_isolated(modules, args, tmp_path):
+def run_isolated(modules, args, tmp_path, paths=(), env=None):
     """`python -I -c PAYLOAD ARGS` from an empty directory: no PYTHONPATH, no collection."""
-    result = subprocess.run([sys.executable, "-I", "-c", remote_python.payload_source(modules), json.dumps(args)],
-                            capture_output=True, text=True, check=False, cwd=str(tmp_path), env={"PATH": "/usr/bin:/bin"})
+    result = subprocess.run([sys.executable, "-I", "-c", remote_python.payload_source(modules, paths), json.dumps(args)],
+                            capture_output=True, text=True, check=False, cwd=str(tmp_path),
+                            env=dict({"PATH": "/usr/bin:/bin"}, **(env or {})))
     assert result.returncode == 0, result.stderr
     return remote_python.parse_payload_output("sudo: a banner line\n" + result.stdout)
 
@@ -50,6 +55,33 @@ def test_the_rotation_status_payload_carries_its_module_utils(tmp_path):
     args = {"path": str(tmp_path / "user_ca"), "extra_keys": []}
     remote = run_isolated(ca_rotation_action.ActionModule.MODULES, args, tmp_path)
     assert remote == rotation.payload_main(args) and remote["phase"] == rotation.IDLE
+
+
+def test_paths_are_expanded_on_the_host_as_a_modules_path_options_are(tmp_path):
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "user_ca")], check=True)
+    args = {"path": "$CA_DIR/user_ca", "extra_keys": []}
+    remote = run_isolated(ca_rotation_action.ActionModule.MODULES, args, tmp_path, paths=["path"],
+                          env={"CA_DIR": str(tmp_path)})
+    assert remote == rotation.payload_main(dict(args, path=str(tmp_path / "user_ca")))
+    home = run_isolated(ca_rotation_action.ActionModule.MODULES, dict(args, path="~/user_ca"), tmp_path,
+                        paths=["path"], env={"HOME": str(tmp_path)})
+    assert home["phase"] == rotation.IDLE
+
+
+def test_the_fast_path_payloads_carry_their_module_utils(tmp_path):
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "ca")], check=True)
+    (tmp_path / "revoked.krl").write_bytes(krl.Krl(version=2, generated=1800000000).to_bytes())
+    key_args = {"path": str(tmp_path / "ca"), "type": "ed25519", "comment": "ca", "force": False}
+    krl_args = {"path": str(tmp_path / "revoked.krl"), "state": "present", "comment": None, "krl_version": None}
+    publish_args = {"path": str(tmp_path / "revoked.krl"), "signing_key": str(tmp_path / "ca"), "publish_dir": None}
+    with open(krl_publication.signature_path(publish_args["path"]), "wb") as handle:
+        signer = krl_publication.load_signer(publish_args["signing_key"], None)
+        handle.write(krl_publication.plan_publication(publish_args["path"], signer, None)[2][0][1])
+    for action, payload_main, args in [(ca_key_action, ca_key_pair.payload_main, key_args),
+                                       (krl_action, krl_request.payload_main, krl_args),
+                                       (krl_publish_action, krl_publication.payload_main, publish_args)]:
+        remote = run_isolated(action.ActionModule.MODULES, args, tmp_path)
+        assert remote == payload_main(args) and remote["changed"] is False, action
 
 
 def test_no_marked_line_is_no_result():
