@@ -13,9 +13,8 @@ from ansible_collections.fleetca.ssh.plugins.plugin_utils.remote_python import P
 
 
 class ActionModule(PayloadAction):
-    # Paths as "str": "path" would expand ~ and $VARS on the controller, not on the host.
     ARGUMENT_SPEC = dict(
-        path=dict(type="str", required=True),
+        path=dict(type="path", required=True),
         keys=dict(type="list", elements="str", default=[], no_log=False),
         entries=dict(type="bool", default=True),
         content=dict(type="bool", default=False),

@@ -15,7 +15,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
-import os
 
 from ansible_collections.fleetca.ssh.plugins.module_utils.certs import format_time, parse_key_or_certificate
 from ansible_collections.fleetca.ssh.plugins.module_utils.krl import describe_krl, load_krl_file
@@ -49,9 +48,8 @@ def read_krl_info(path, keys, entries=True, content=False):
 
 
 def payload_main(args):
-    """read_krl_info on the host, `path` expanded there as a module's "path" option is."""
-    path = os.path.expanduser(os.path.expandvars(args["path"]))
+    """read_krl_info on the host (`path` expanded there by the payload's bootstrap)."""
     try:
-        return read_krl_info(path, args["keys"], entries=args["entries"], content=args["content"])
+        return read_krl_info(args["path"], args["keys"], entries=args["entries"], content=args["content"])
     except FleetcaError as exc:
         return {"failed": True, "msg": str(exc)}

@@ -29,6 +29,20 @@ from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaErr
 
 PHASES = ("start", "switch", "finish", "rollback")
 IDLE, STARTED, SWITCHED = "idle", "started", "switched"
+
+# fleetca.ssh.ca_rotation's own options; with the lock's (locks.ARGUMENT_SPEC), its whole argument spec.
+OPTIONS = dict(
+    path=dict(type="path", required=True),
+    phase=dict(type="str", choices=["status"] + list(PHASES), default="status"),
+    passphrase=dict(type="str", no_log=True),
+    comment=dict(type="str", default="fleetca"),
+    extra_keys=dict(type="list", elements="str", default=[], no_log=False),  # public keys
+    store=dict(type="path"),
+    force=dict(type="bool", default=False),
+    presented_signers=dict(type="dict", default={}),
+    missed_hosts=dict(type="list", elements="str"),
+    missed_phase=dict(type="str", choices=list(PHASES)),
+)
 NEXT_SUFFIX = ".next"
 # The hosts the last run of a phase missed (JSON {"phase", "hosts"}): the next phase waits for them.
 MISSED_SUFFIX = ".missed"
@@ -124,10 +138,9 @@ def status(path, extra_keys=()):
 
 def payload_main(args):
     """status() on the CA host, run by the ca_rotation action as one `python -c` payload
-    (plugin_utils/remote_python.py); `path` expanded there as a module's "path" option is."""
-    path = os.path.expanduser(os.path.expandvars(args["path"]))
+    (plugin_utils/remote_python.py)."""
     try:
-        return dict(changed=False, **status(path, args["extra_keys"]))
+        return dict(changed=False, **status(args["path"], args["extra_keys"]))
     except FleetcaError as exc:
         return {"failed": True, "msg": str(exc)}
 

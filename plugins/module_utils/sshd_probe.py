@@ -266,8 +266,10 @@ def missing_binaries(result):
 
 def payload_main(args):
     """The probe as the sshd_info action runs it on a server (plugin_utils/remote_python.py):
-    the result, failed without OpenSSH."""
-    result = probe(**args)
+    the result, failed without OpenSSH. `args` are the module's options."""
+    result = probe(args["host_key_types"], args["key_dir"], args["main_config"], args["dropin"], sshd=args["sshd"],
+                   files=args["files"], digest_files=args["digest_files"], principals_dir=args["principals_dir"],
+                   service=args["service"], units=args["units"])
     problem = missing_binaries(result)
     if problem:
         result.update(failed=True, msg=problem)

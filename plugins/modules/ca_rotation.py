@@ -296,19 +296,7 @@ def record_missed(module, params):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type="path", required=True),
-            phase=dict(type="str", choices=["status"] + list(rotation.PHASES), default="status"),
-            passphrase=dict(type="str", no_log=True),
-            comment=dict(type="str", default="fleetca"),
-            extra_keys=dict(type="list", elements="str", default=[], no_log=False),  # public keys
-            store=dict(type="path"),
-            force=dict(type="bool", default=False),
-            presented_signers=dict(type="dict", default={}),
-            missed_hosts=dict(type="list", elements="str"),
-            missed_phase=dict(type="str", choices=list(rotation.PHASES)),
-            **locks.ARGUMENT_SPEC
-        ),
+        argument_spec=dict(rotation.OPTIONS, **locks.ARGUMENT_SPEC),
         required_together=[("missed_hosts", "missed_phase")],
         supports_check_mode=True,
     )

@@ -44,9 +44,12 @@ for _name, _source in %r:
     setattr(sys.modules[_package_name], _basename, _module)
     exec(compile(_source, _module.__file__, "exec"), _module.__dict__)
 _args = json.loads(sys.argv[1])
+_expand = lambda _path: os.path.expanduser(os.path.expandvars(_path))
 for _name in %r:
-    if _args.get(_name):
-        _args[_name] = os.path.expanduser(os.path.expandvars(_args[_name]))
+    if isinstance(_args.get(_name), list):
+        _args[_name] = [_expand(_path) for _path in _args[_name]]
+    elif _args.get(_name):
+        _args[_name] = _expand(_args[_name])
 _result = sys.modules[%r].payload_main(_args)
 sys.stdout.write(%r + json.dumps(_result) + "\\n")
 """
@@ -100,8 +103,8 @@ def module_interpreter(action, task_vars):
 
 class PayloadAction(ActionBase):
     """An *_info module whose code runs as one payload. Subclasses set ARGUMENT_SPEC (the
-    module's options, as its DOCUMENTATION says), MODULES (see payload_source) and map the
-    validated options to the payload's arguments in `payload_args`."""
+    module's options, as its DOCUMENTATION says: "path" options are expanded on the host) and
+    MODULES (see payload_source); `payload_main` takes the options by their names."""
 
     TRANSFERS_FILES = False
     _supports_check_mode = True
@@ -114,8 +117,8 @@ class PayloadAction(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(PayloadAction, self).run(tmp, task_vars)
-        params = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)[1]
-        answer, facts = self.run_payload(self.payload_args(params), task_vars)
+        params = self.validate_argument_spec(argument_spec=controller_spec(self.ARGUMENT_SPEC, self.ARGUMENT_SPEC))[1]
+        answer, facts = self.run_payload(self.payload_args(params), task_vars, path_options(self.ARGUMENT_SPEC, params))
         result.update(answer)
         result["changed"] = False
         if facts:
@@ -137,11 +140,23 @@ class PayloadAction(ActionBase):
         return answer, facts
 
 
+def path_options(spec, params):
+    """The names of the "path" options (and lists of paths) among `params`, which the payload
+    expands on the host."""
+    return [name for name in params if "path" in (spec[name].get("type"), spec[name].get("elements"))]
+
+
 def controller_spec(spec, names):
     """The options `names` of a module's argument spec, for checking on the controller: "path"
     as "str", since "path" would expand ~ and $VARS on the controller, not on the host."""
-    return dict((name, dict(spec[name], type="str") if spec[name].get("type") == "path" else spec[name])
-                for name in names)
+    checked = {}
+    for name in names:
+        option = dict(spec[name])
+        for key in ("type", "elements"):
+            if option.get(key) == "path":
+                option[key] = "str"
+        checked[name] = option
+    return checked
 
 
 class FastPathAction(PayloadAction):
@@ -159,8 +174,8 @@ class FastPathAction(PayloadAction):
         facts = {}
         params = None if self._task.async_val else self.fast_path_params()
         if params is not None:
-            paths = [name for name in params if self.ARGUMENT_SPEC[name].get("type") == "path"]
-            answer, facts = self.run_payload(self.payload_args(params), task_vars, paths)
+            answer, facts = self.run_payload(self.payload_args(params), task_vars,
+                                             path_options(self.ARGUMENT_SPEC, params))
             if answer:
                 result.update(answer)
                 if facts:

@@ -196,3 +196,18 @@ def test_hosts_a_phase_missed_hold_back_the_next_phase_until_a_rerun_records_non
         assert play.returncode == 0 and cleared["changed"] is (attempt == 0), play.output
     assert not (cadir / "user_ca.missed").exists()
     assert phase(ansible_playbook, ca, "switch", phase="switch")[0].returncode == 0
+
+
+def test_a_status_read_is_one_command_and_a_phase_runs_only_the_module(ansible_playbook, workdir):
+    """-vvv shows every command: the status is one EXEC and no module put; a phase puts and runs
+    the module without asking the host first, and its passphrase appears nowhere."""
+    ca = ca_dir(workdir) / "user_ca"
+    run(["ssh-keygen", "-q", "-t", "ed25519", "-N", PASSPHRASE, "-f", str(ca)])
+    play = ansible_playbook.run([rotation_task("status", ca),
+                                 rotation_task("start", ca, phase="start", passphrase=PASSPHRASE)], verbosity=3)
+    assert play.returncode == 0, play.output
+    status, start = play.output.split("TASK [status]")[1].split("TASK [start]")
+    assert status.count("EXEC ") == 1 and "PUT " not in status, status
+    assert "PUT " in start and "FLEETCA-PAYLOAD-RESULT" not in start, start
+    assert play.results["status"]["phase"] == "idle" and play.results["start"]["phase"] == "started"
+    assert PASSPHRASE not in play.output

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The action plugins validate the options their module's DOCUMENTATION declares (the module
-files hold documentation only): same names, defaults and element types."""
+"""The action plugins validate the options their module's DOCUMENTATION declares (an *_info
+module file holds documentation only; a fast-path action checks with the module's own argument
+spec): same names, defaults and element types; every payload fits in one command line argument."""
 
 import shlex
 
@@ -20,9 +21,6 @@ from ansible_collections.fleetca.ssh.plugins.modules import ca_key, ca_rotation,
 from ansible_collections.fleetca.ssh.plugins.modules import python_info, sshd_info
 from ansible_collections.fleetca.ssh.plugins.plugin_utils import remote_python
 
-# The actions take paths as str: "path" would expand ~ and $VARS on the controller.
-SAME_TYPE = {"path": "str"}
-
 
 @pytest.mark.parametrize("module, action", [(sshd_info, sshd_info_action), (python_info, python_info_action),
                                             (krl_info, krl_info_action)])
@@ -31,21 +29,18 @@ def test_argument_spec_matches_the_documentation(module, action):
     spec = action.ActionModule.ARGUMENT_SPEC
     assert sorted(spec) == sorted(documented)
     for name, doc in documented.items():
-        assert spec[name]["type"] == SAME_TYPE.get(doc["type"], doc["type"]), name
+        assert spec[name]["type"] == doc["type"], name
         assert spec[name].get("default") == doc.get("default"), name
-        assert spec[name].get("elements") == SAME_TYPE.get(doc.get("elements"), doc.get("elements")), name
+        assert spec[name].get("elements") == doc.get("elements"), name
 
 
-def test_the_ca_rotation_status_read_takes_documented_options_and_no_phase():
-    documented = yaml.safe_load(ca_rotation.DOCUMENTATION)["options"]
-    spec = ca_rotation_action.ActionModule.ARGUMENT_SPEC
-    assert set(spec) < set(documented)
-    for name, option in spec.items():
-        doc = documented[name]
-        assert option["type"] == SAME_TYPE.get(doc["type"], doc["type"]), name
-        assert option.get("default") == doc.get("default"), name
-        assert set(option.get("choices", [])) <= set(doc.get("choices", [])), name
-    assert spec["phase"]["choices"] == ["status"]  # every phase, and missed_hosts, is the module's
+def test_path_options_are_checked_as_str_on_the_controller():
+    # "path" would expand ~ and $VARS on the controller: the payload expands them on the host
+    spec = remote_python.controller_spec(sshd_info_action.ActionModule.ARGUMENT_SPEC, ["key_dir", "files", "service"])
+    assert spec == {"key_dir": dict(type="str", default="/etc/ssh"), "files": dict(type="list", elements="str", default=[]),
+                    "service": dict(type="str")}
+    assert remote_python.path_options(sshd_info_action.ActionModule.ARGUMENT_SPEC, ["files", "service", "sshd"]) == [
+        "files", "sshd"]
 
 
 def test_controller_file_takes_the_documented_options_with_their_types():
@@ -55,7 +50,8 @@ def test_controller_file_takes_the_documented_options_with_their_types():
     assert spec == {name: dict(type=doc["type"], required=doc["required"]) for name, doc in documented.items()}
 
 
-@pytest.mark.parametrize("module, action", [(ca_key, ca_key_action), (krl, krl_action), (krl_publish, krl_publish_action)])
+@pytest.mark.parametrize("module, action", [(ca_key, ca_key_action), (krl, krl_action), (krl_publish, krl_publish_action),
+                                            (ca_rotation, ca_rotation_action)])
 def test_a_fast_path_action_checks_the_modules_own_options(module, action):
     # the module's options as documented (its own, and the lock fragment's), its spec shared
     documented = yaml.safe_load(module.DOCUMENTATION)["options"]

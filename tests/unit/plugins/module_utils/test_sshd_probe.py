@@ -19,18 +19,23 @@ def test_os_family_from_os_release(text, family):
     assert sshd_probe.os_family(text) == family
 
 
+def probe_options(types, key_dir, main_config, dropin, **options):
+    """The sshd_info module's options, as its action sends them to payload_main."""
+    return dict(dict(host_key_types=types, key_dir=str(key_dir), main_config=str(main_config), dropin=str(dropin),
+                     sshd=None, files=[], digest_files=[], principals_dir=None, service=None, units=[]), **options)
+
+
 def test_the_probe_reads_the_include_layout_as_the_validation_does(tmp_path):
     (tmp_path / "d").mkdir()
     main = tmp_path / "sshd_config"
     main.write_text("Port 2222\nInclude %s/d/0*.conf\n" % tmp_path)
-    found = sshd_probe.payload_main({"types": ["ed25519"], "key_dir": str(tmp_path), "main": str(main),
-                                     "dropin": str(tmp_path / "d" / "00-fleetca.conf")})
+    found = sshd_probe.payload_main(probe_options(["ed25519"], tmp_path, main, tmp_path / "d" / "00-fleetca.conf"))
     assert found["includes_dropin_dir"] is True
     assert found["lines_before_include"] == ["1: Port 2222"]
 
 
 def test_payload_main_fails_without_sshd(tmp_path):
-    found = sshd_probe.payload_main({"types": [], "key_dir": str(tmp_path), "main": str(tmp_path / "none"),
-                                     "dropin": str(tmp_path / "d.conf"), "sshd": str(tmp_path / "no-sshd")})
+    found = sshd_probe.payload_main(probe_options([], tmp_path, tmp_path / "none", tmp_path / "d.conf",
+                                                  sshd=str(tmp_path / "no-sshd")))
     assert found["failed"] is True
     assert "sshd: %s is not an executable" % (tmp_path / "no-sshd") in found["msg"]

@@ -28,8 +28,9 @@ def run_isolated(modules, args, tmp_path, paths=(), env=None):
 def test_the_probe_payload_runs_without_the_collection(tmp_path):
     (tmp_path / "d").mkdir()
     (tmp_path / "sshd_config").write_text("Include %s/d/*.conf\n" % tmp_path)
-    args = {"types": ["ed25519"], "key_dir": str(tmp_path), "main": str(tmp_path / "sshd_config"),
-            "dropin": str(tmp_path / "d" / "00-fleetca.conf")}
+    args = {"host_key_types": ["ed25519"], "key_dir": str(tmp_path), "main_config": str(tmp_path / "sshd_config"),
+            "dropin": str(tmp_path / "d" / "00-fleetca.conf"), "sshd": None, "files": [], "digest_files": [],
+            "principals_dir": None, "service": None, "units": []}
     remote = run_isolated((sshd_config, sshd_probe), args, tmp_path)
     local = sshd_probe.payload_main(args)
     for volatile in ("probed_at", "python"):
@@ -66,6 +67,14 @@ def test_paths_are_expanded_on_the_host_as_a_modules_path_options_are(tmp_path):
     home = run_isolated(ca_rotation_action.ActionModule.MODULES, dict(args, path="~/user_ca"), tmp_path,
                         paths=["path"], env={"HOME": str(tmp_path)})
     assert home["phase"] == rotation.IDLE
+    (tmp_path / "d").mkdir()
+    (tmp_path / "sshd_config").write_text("")
+    probe_args = {"host_key_types": [], "key_dir": "~", "main_config": "~/sshd_config", "dropin": "~/d/x.conf",
+                  "sshd": None, "files": ["~/sshd_config", "$CA_DIR/none"], "digest_files": [], "principals_dir": None,
+                  "service": None, "units": []}
+    probe = run_isolated((sshd_config, sshd_probe), probe_args, tmp_path, paths=["key_dir", "main_config", "files"],
+                         env={"HOME": str(tmp_path), "CA_DIR": str(tmp_path)})
+    assert sorted(probe["files"]) == sorted([str(tmp_path / "sshd_config"), str(tmp_path / "none")])
 
 
 def test_the_fast_path_payloads_carry_their_module_utils(tmp_path):
