@@ -10,7 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.fleetca.ssh.plugins.module_utils import certs, files, keys, krl, krl_request, locks, wire
+from ansible_collections.fleetca.ssh.plugins.module_utils import certs, files, keys, krl, krl_request, listing, locks, wire
 from ansible_collections.fleetca.ssh.plugins.plugin_utils.remote_python import FastPathAction
 
 
@@ -19,4 +19,4 @@ class ActionModule(FastPathAction):
     # Entries, the issuance log and file attributes are the module's (and a list of entries may
     # not fit in one command line).
     FAST_PATH_OPTIONS = ("path", "state", "comment", "krl_version", "lock_timeout")
-    MODULES = (wire, files, keys, certs, krl, krl_request)
+    MODULES = (wire, files, keys, certs, krl, listing, krl_request)

@@ -142,6 +142,9 @@ options:
         element that sets either of a pair replaces the top-level pair.
       - The file options (O(owner), O(group), O(mode), ...) apply to the O(requests[].path) of
         every element.
+      - A batch of more than 100 elements is echoed in the task's C(invocation) (what C(-vvv),
+        AWX job events and ARA show of the arguments) as its first 100 elements and a last item
+        C(... and N more); the outcome of every element is in RV(certificates).
     type: list
     elements: dict
     suboptions:

@@ -24,6 +24,7 @@ from ansible_collections.fleetca.ssh.plugins.module_utils.certs import parse_key
 from ansible_collections.fleetca.ssh.plugins.module_utils.files import check_writable_path
 from ansible_collections.fleetca.ssh.plugins.module_utils.keys import PublicKey, fingerprint_sha256, load_public_key_option
 from ansible_collections.fleetca.ssh.plugins.module_utils.krl import SHA256_LEN, Krl, SerialSet, load_krl_file
+from ansible_collections.fleetca.ssh.plugins.module_utils.listing import listed
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import UINT64_MAX, FleetcaError
 
 SELECTORS = ("key_id", "principal", "host")
@@ -47,9 +48,6 @@ OPTIONS = dict(
     comment=dict(type="str"),
     krl_version=dict(type="int"),
 )
-
-# How many entries `added` and `removed` (and the diff) list: the rest is counted.
-LISTED_ENTRIES = 100
 
 
 class Revocations:
@@ -325,12 +323,6 @@ def plan_file(path, request, state, comment, version, expired=None):
     update = plan_update(current, request, state, comment, version, expired=expired)
     data = update.krl.to_bytes() if update.changed else None
     return update, digest if data is None else hashlib.sha256(data).hexdigest(), data
-
-
-def listed(entries):
-    if len(entries) <= LISTED_ENTRIES:
-        return entries
-    return entries[:LISTED_ENTRIES] + ["... and %d more" % (len(entries) - LISTED_ENTRIES)]
 
 
 def result_of(update, digest, changed):

@@ -206,6 +206,7 @@ from ansible.module_utils.common.validation import (
 )
 
 from ansible_collections.fleetca.ssh.plugins.module_utils import cert_requests, certs, files, keys, signers
+from ansible_collections.fleetca.ssh.plugins.module_utils.listing import listed
 from ansible_collections.fleetca.ssh.plugins.module_utils.store import IssuanceLog
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
 
@@ -522,6 +523,8 @@ def main():
         result["reason"] = jobs[0].reason
     else:
         result["certificates"] = entries
+        # Ansible echoes the arguments in every result: a long batch, as its first entries
+        result["invocation"] = {"module_args": dict(params, requests=listed(params["requests"]))}
     module.exit_json(**result)
 
 

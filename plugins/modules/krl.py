@@ -282,7 +282,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fleetca.ssh.plugins.module_utils import files, krl_request, locks
 from ansible_collections.fleetca.ssh.plugins.module_utils.krl_request import ExpiredSerials, build_revocations
-from ansible_collections.fleetca.ssh.plugins.module_utils.krl_request import listed, load_ca_option
+from ansible_collections.fleetca.ssh.plugins.module_utils.krl_request import load_ca_option
+from ansible_collections.fleetca.ssh.plugins.module_utils.listing import listed
 from ansible_collections.fleetca.ssh.plugins.module_utils.store import IssuanceLog, select_issued
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
 

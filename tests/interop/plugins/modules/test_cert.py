@@ -616,6 +616,22 @@ def test_batch_echoes_each_request_as_given_and_never_the_passphrase(ansible_pla
     assert PASSPHRASE not in play.output and PASSPHRASE not in json.dumps(play.results)
 
 
+def test_a_batch_over_100_is_echoed_as_its_first_100_requests_and_every_outcome_returned(ansible_playbook, pass_ca,
+                                                                                          subjects, workdir):
+    requests = [dict(public_key=subjects["ed25519"].public_line, principals=["web%d" % index], key_id="web%d" % index)
+                for index in range(130)]
+    play = ansible_playbook.run([cert_task("batch", ca_key=pass_ca.path, ca_key_passphrase=PASSPHRASE,
+                                           store=str(workdir / "issued.db"), type="host", valid_for="+52w",
+                                           requests=requests)], verbosity=3)
+    assert_ok(play, changed=1)
+    result = play.results["batch"]
+    assert result["invocation"]["module_args"]["requests"] == requests[:100] + ["... and 30 more"]
+    assert result["invocation"]["module_args"]["type"] == "host"
+    assert [entry["certificate"].split()[0] for entry in result["certificates"]] == [
+        "ssh-ed25519-cert-v01@openssh.com"] * 130
+    assert PASSPHRASE not in play.output and PASSPHRASE not in json.dumps(play.results)
+
+
 # --- people's certificates under a policy (profiles and users) ------------------------
 
 PROFILES = {

@@ -200,8 +200,3 @@ def test_anything_to_write_or_to_refuse_is_the_modules(tmp_path, case):
     if case == "no directory":
         path = tmp_path / "none" / "revoked.krl"
     assert krl_request.payload_main(krl_call(path, **changes)) == {}
-
-
-def test_the_listed_entries_stop_at_100_and_count_the_rest():
-    assert krl_request.listed(list(range(100))) == list(range(100))
-    assert krl_request.listed(list(range(250))) == list(range(100)) + ["... and 150 more"]
