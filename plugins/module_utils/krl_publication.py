@@ -103,12 +103,16 @@ def result_of(path, data, version, writes, signer):
 
 def payload_main(params):
     """The module's result where the signature and the published copies are current, else {}
-    (the module runs: it writes, or names the error). No passphrase comes here: the action
-    sends an encrypted signing key's call to the module."""
+    (the module runs: it signs, writes, or names the error). No passphrase comes here: the
+    action sends an encrypted signing key's call to the module."""
+    path = params["path"]
     try:
         check_publish_dir(params["publish_dir"])
         signer = load_signer(params["signing_key"], None)
-        data, version, writes = plan_publication(params["path"], signer, params["publish_dir"])
+        data, version = read_master(path)
     except FleetcaError:
         return {}
-    return {} if writes else result_of(params["path"], data, version, writes, signer)
+    text = good_signature(path, data, signer.public_key)
+    if text is None or plan(path, data, text, params["publish_dir"]):
+        return {}
+    return result_of(path, data, version, [], signer)

@@ -29,6 +29,13 @@ from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaErr
 
 PHASES = ("start", "switch", "finish", "rollback")
 IDLE, STARTED, SWITCHED = "idle", "started", "switched"
+NEXT_SUFFIX = ".next"
+# The hosts the last run of a phase missed (JSON {"phase", "hosts"}): the next phase waits for them.
+MISSED_SUFFIX = ".missed"
+PREVIOUS_SUFFIX = ".previous"
+RETIRED_DIR = "retired"
+# How many still-valid certificates a refused finish names (the count is always given).
+NAMED_CERTIFICATES = 10
 
 # fleetca.ssh.ca_rotation's own options; with the lock's (locks.ARGUMENT_SPEC), its whole argument spec.
 OPTIONS = dict(
@@ -43,13 +50,6 @@ OPTIONS = dict(
     missed_hosts=dict(type="list", elements="str"),
     missed_phase=dict(type="str", choices=list(PHASES)),
 )
-NEXT_SUFFIX = ".next"
-# The hosts the last run of a phase missed (JSON {"phase", "hosts"}): the next phase waits for them.
-MISSED_SUFFIX = ".missed"
-PREVIOUS_SUFFIX = ".previous"
-RETIRED_DIR = "retired"
-# How many still-valid certificates a refused finish names (the count is always given).
-NAMED_CERTIFICATES = 10
 
 
 def slot_paths(path):

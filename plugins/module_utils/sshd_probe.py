@@ -212,7 +212,7 @@ def service_state(name):
     return {"active": active == "active", "enabled": enabled == "enabled"}
 
 
-def probe(types, key_dir, main, dropin, sshd=None, files=(), digest_files=(), principals_dir=None,
+def probe(host_key_types, key_dir, main_config, dropin, sshd=None, files=(), digest_files=(), principals_dir=None,
           service=None, units=()):
     """Everything the server role compares against, as one dict (see the sshd_info module)."""
     result = {"errors": [], "probed_at": time.time(), "python": sys.executable}
@@ -236,13 +236,13 @@ def probe(types, key_dir, main, dropin, sshd=None, files=(), digest_files=(), pr
         result["options"], result["effective"] = sshd_options(result["sshd"], result["errors"])
     else:
         result["errors"].append("sshd: %s is not an executable" % sshd if sshd else "no sshd binary found")
-    main_text = read_text(main)
+    main_text = read_text(main_config)
     result["main_exists"] = main_text is not None
     result["includes_dropin_dir"], result["lines_before_include"] = include_layout(main_text, dropin)
     result["dropins"] = sorted(glob.glob(os.path.join(os.path.dirname(dropin), "*.conf")))
-    result["host_keys"] = host_keys(types, key_dir)
-    loaded_from = [main, dropin] + [path for key in result["host_keys"].values()
-                                    for path in (key["path"], key["path"] + "-cert.pub")]
+    result["host_keys"] = host_keys(host_key_types, key_dir)
+    loaded_from = [main_config, dropin] + [path for key in result["host_keys"].values()
+                                           for path in (key["path"], key["path"] + "-cert.pub")]
     result["not_loaded"] = changed_since(running_sshd_loaded_at(result["effective"]), loaded_from)
     # Text files with their content; binary ones (the KRL, which can be large) by SHA-256 only.
     result["files"] = dict((path, file_state(path)) for path in files)
@@ -267,9 +267,7 @@ def missing_binaries(result):
 def payload_main(args):
     """The probe as the sshd_info action runs it on a server (plugin_utils/remote_python.py):
     the result, failed without OpenSSH. `args` are the module's options."""
-    result = probe(args["host_key_types"], args["key_dir"], args["main_config"], args["dropin"], sshd=args["sshd"],
-                   files=args["files"], digest_files=args["digest_files"], principals_dir=args["principals_dir"],
-                   service=args["service"], units=args["units"])
+    result = probe(**args)
     problem = missing_binaries(result)
     if problem:
         result.update(failed=True, msg=problem)

@@ -117,16 +117,15 @@ class PayloadAction(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(PayloadAction, self).run(tmp, task_vars)
-        params = self.validate_argument_spec(argument_spec=controller_spec(self.ARGUMENT_SPEC, self.ARGUMENT_SPEC))[1]
-        answer, facts = self.run_payload(self.payload_args(params), task_vars, path_options(self.ARGUMENT_SPEC, params))
-        result.update(answer)
-        result["changed"] = False
-        if facts:
-            result["ansible_facts"] = facts
-        return result
+        params = self.validate_argument_spec(argument_spec=controller_spec(self.ARGUMENT_SPEC))[1]
+        answer, facts = self.run_payload(params, task_vars)
+        return answered(result, dict(answer, changed=False), facts)
 
-    def run_payload(self, args, task_vars, paths=()):
-        """(the payload's answer, facts to return): `python -c PAYLOAD ARGS` on the host."""
+    def run_payload(self, params, task_vars):
+        """(the payload's answer, facts to return): `python -c PAYLOAD ARGS` on the host, ARGS
+        the payload's arguments from the validated `params`, their paths expanded there."""
+        args = self.payload_args(params)
+        paths = path_options(self.ARGUMENT_SPEC, args)
         interpreter, facts = module_interpreter(self, task_vars)
         # The interpreter unquoted, as Ansible's pipelining runs a shebang ("/usr/bin/env python3").
         command = "%s -c %s %s" % (interpreter, shlex.quote(payload_source(self.MODULES, paths)),
@@ -146,11 +145,20 @@ def path_options(spec, params):
     return [name for name in params if "path" in (spec[name].get("type"), spec[name].get("elements"))]
 
 
-def controller_spec(spec, names):
-    """The options `names` of a module's argument spec, for checking on the controller: "path"
-    as "str", since "path" would expand ~ and $VARS on the controller, not on the host."""
+def answered(result, answer, facts):
+    """The action's result: the payload's answer, and the interpreter fact it discovered."""
+    result.update(answer)
+    if facts:
+        result["ansible_facts"] = facts
+    return result
+
+
+def controller_spec(spec, names=None):
+    """The options `names` (all by default) of a module's argument spec, for checking on the
+    controller: "path" as "str", since "path" would expand ~ and $VARS on the controller, not on
+    the host (the payload expands them there)."""
     checked = {}
-    for name in names:
+    for name in spec if names is None else names:
         option = dict(spec[name])
         for key in ("type", "elements"):
             if option.get(key) == "path":
@@ -174,13 +182,9 @@ class FastPathAction(PayloadAction):
         facts = {}
         params = None if self._task.async_val else self.fast_path_params()
         if params is not None:
-            answer, facts = self.run_payload(self.payload_args(params), task_vars,
-                                             path_options(self.ARGUMENT_SPEC, params))
+            answer, facts = self.run_payload(params, task_vars)
             if answer:
-                result.update(answer)
-                if facts:
-                    result["ansible_facts"] = facts
-                return result
+                return answered(result, answer, facts)
             # the module's own discovery would ask the host again
             task_vars.setdefault("ansible_facts", {}).update(facts)
         # as ansible.builtin.normal runs a module
