@@ -79,17 +79,27 @@ class PublicKey:
     for ECDSA, `e` and `n` for RSA, plus `application` for sk-* keys.
     """
 
+    __slots__ = ("key_type", "fields", "comment", "blob", "_fingerprint", "_blob_field")
+
     def __init__(self, key_type, fields, comment=""):
         self.key_type = key_type
         self.fields = fields
         self.comment = comment
         self.blob = encode_string(key_type) + self.encode_fields()
         self._fingerprint = None
+        self._blob_field = None
 
     @property
     def key_fields(self):
         """The blob after its type string: what a certificate embeds (a slice, not a re-encoding)."""
         return self.blob[4 + len(self.key_type):]
+
+    @property
+    def blob_field(self):
+        """The blob as an SSH string: how a certificate names its CA (once per batch, not per certificate)."""
+        if self._blob_field is None:
+            self._blob_field = encode_string(self.blob)
+        return self._blob_field
 
     @property
     def family(self):

@@ -86,21 +86,28 @@ class KeySigner(Signer):
         if not isinstance(private_key, (ed25519.Ed25519PrivateKey, ec.EllipticCurvePrivateKey,
                                         rsa.RSAPrivateKey)):
             raise FleetcaError("ca_key: only Ed25519, ECDSA and RSA keys can sign here")
-        self._key = private_key
         self.public_key = parse_public_key("ca_key", public_key_line(private_key))
+        # chosen once: a batch signs thousands of times with the same key and algorithm
+        self._algorithm_field = encode_string(self.signature_algorithm())
+        self._sign_raw = self._raw_signer(private_key, self.signature_algorithm())
+
+    @staticmethod
+    def _raw_signer(key, algorithm):
+        """The function turning data into the signature's raw bytes, for this key and algorithm."""
+        if isinstance(key, ed25519.Ed25519PrivateKey):
+            return key.sign
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            curve_hash = {256: hashes.SHA256, 384: hashes.SHA384, 521: hashes.SHA512}[key.curve.key_size]
+
+            def sign_ecdsa(data):
+                r, s = decode_dss_signature(key.sign(data, ec.ECDSA(curve_hash())))
+                return encode_mpint(r) + encode_mpint(s)
+            return sign_ecdsa
+        rsa_hash = hashes.SHA512 if algorithm == "rsa-sha2-512" else hashes.SHA256
+        return lambda data: key.sign(data, padding.PKCS1v15(), rsa_hash())
 
     def sign(self, data):
-        key, algorithm = self._key, self.signature_algorithm()
-        if isinstance(key, ed25519.Ed25519PrivateKey):
-            raw = key.sign(data)
-        elif isinstance(key, ec.EllipticCurvePrivateKey):
-            hash_cls = {256: hashes.SHA256, 384: hashes.SHA384, 521: hashes.SHA512}[key.curve.key_size]
-            r, s = decode_dss_signature(key.sign(data, ec.ECDSA(hash_cls())))
-            raw = encode_mpint(r) + encode_mpint(s)
-        else:
-            hash_cls = hashes.SHA512 if algorithm == "rsa-sha2-512" else hashes.SHA256
-            raw = key.sign(data, padding.PKCS1v15(), hash_cls())
-        return encode_string(algorithm) + encode_string(raw)
+        return self._algorithm_field + encode_string(self._sign_raw(data))
 
 
 class KeyFileSigner(KeySigner):

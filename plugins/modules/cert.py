@@ -490,23 +490,24 @@ def main():
     params = module.params
     signer = None
     try:
-        validity = Validity(now)
-        jobs = [Job(field, job_params, validity)
-                for field, job_params in cert_requests.certificate_params(CERT_SPEC, validated_params(params))]
-        expected_ca = ca_public_key(params)
-        if expected_ca is None:  # no .pub to compare with: the signer tells
-            signer = make_signer(params)
-            expected_ca = signer.public_key
-        for job in jobs:
-            job.reason = certs.renewal_reason(job.existing, job.request, expected_ca, now,
-                                              job.renew_before, job.bounds)
-        pending = [job for job in jobs if job.reason]
-        if pending and not module.check_mode:
-            signer = signer or make_signer(params)
-            if signer.public_key != expected_ca:
-                raise FleetcaError("ca_public_key (or CA_KEY.pub) does not match the CA private key")
-            sign_jobs(signer, pending, default_store(params))
-            write_certificates(module, pending)
+        with certs.batch_without_cycle_collection():
+            validity = Validity(now)
+            jobs = [Job(field, job_params, validity)
+                    for field, job_params in cert_requests.certificate_params(CERT_SPEC, validated_params(params))]
+            expected_ca = ca_public_key(params)
+            if expected_ca is None:  # no .pub to compare with: the signer tells
+                signer = make_signer(params)
+                expected_ca = signer.public_key
+            for job in jobs:
+                job.reason = certs.renewal_reason(job.existing, job.request, expected_ca, now,
+                                                  job.renew_before, job.bounds)
+            pending = [job for job in jobs if job.reason]
+            if pending and not module.check_mode:
+                signer = signer or make_signer(params)
+                if signer.public_key != expected_ca:
+                    raise FleetcaError("ca_public_key (or CA_KEY.pub) does not match the CA private key")
+                sign_jobs(signer, pending, default_store(params))
+                write_certificates(module, pending)
     except FleetcaError as exc:
         module.fail_json(msg=str(exc))
     finally:

@@ -2,6 +2,7 @@
 """Unit tests of the certificate engine: format rules, validity, parsing robustness."""
 
 import base64
+import gc
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -111,6 +112,27 @@ def test_any_principal_and_unknown_options_need_explicit_consent(subject):
 def test_serial_zero_is_never_signed(ca, subject):
     with pytest.raises(FleetcaError, match="serial"):
         certs.sign_certificate(user_request(subject), 0, ca)
+
+
+def test_a_batch_pauses_the_cycle_collector_and_gives_it_back(ca, subject):
+    with certs.batch_without_cycle_collection():
+        assert not gc.isenabled()
+        certs.sign_certificate(user_request(subject), 1, ca)
+    assert gc.isenabled()
+    with pytest.raises(FleetcaError, match="serial"):
+        with certs.batch_without_cycle_collection():
+            certs.sign_certificate(user_request(subject), 0, ca)
+    assert gc.isenabled()
+
+
+def test_a_batch_leaves_a_collector_paused_by_the_caller_paused():
+    gc.disable()
+    try:
+        with certs.batch_without_cycle_collection():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 @pytest.mark.parametrize("text, expected", [

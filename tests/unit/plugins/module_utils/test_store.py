@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The issuance log: records, selectors, and unique serials under real concurrency."""
 
+import json
 import multiprocessing
 import os
 import sqlite3
@@ -54,6 +55,19 @@ def test_records_every_field_and_finds_by_selector(tmp_path):
     assert [r.serial for r in log.find(requester="web2")] == [2]
     assert log.find(principal="nobody") == []
     assert stat.S_IMODE(os.stat(tmp_path / "issued.db").st_mode) == 0o600
+
+
+def test_principals_are_stored_as_json_dumps_writes_them(tmp_path):
+    """Logs written before keep being read: the column is exactly what json.dumps made."""
+    signer = signers.KeySigner(signers.generate_private_key("ed25519"))
+    log = IssuanceLog(str(tmp_path / "issued.db"))
+    principals = ["jos\u00e9", 'quo"te', "back\\slash", "\u2603", "\U0001f511"]
+    issue(log, signer, [(request(new_public_key(), principals, "jose"), None)])
+    (record,) = log.find(key_id="jose")
+    assert record.principals == principals
+    db = sqlite3.connect(str(tmp_path / "issued.db"))
+    assert db.execute("SELECT principals FROM certificates").fetchone()[0] == json.dumps(principals)
+    db.close()
 
 
 def test_one_batch_of_two_cas_records_each_certificates_own_ca(tmp_path):
