@@ -12,11 +12,13 @@ Run as a script with PYTHONPATH pointing at an installed collection (after make 
   its wall time and peak RSS are what the task costs on the CA host.
 - the engine alone: parse the keys, build the requests, sign and record in SQLite, in-process.
 - ssh-keygen -s: one process per certificate on a sample, as community.crypto does.
---profile prints where the time goes: the module process and the controller's worker (cProfile).
+Then where the cert task's time goes: each stage of the controller's worker timed (templating the
+arguments, building the payload, the module process, parsing and sending the result).
+--profile adds the top functions of the module process and of the controller's worker (cProfile).
 """
 
 import argparse
-import cProfile
+import glob
 import io
 import json
 import os
@@ -71,19 +73,60 @@ class CallbackModule(CallbackBase):
             json.dump(dict(times=self.times, failures=self.failures), handle)
 '''
 
-# ansible-playbook with each worker's task execution under cProfile (workers are forked, so the
-# patch made here reaches them); stats go to $FLEETCA_BENCH_PROFILE.PID.
-PROFILED_PLAYBOOK = '''
-import cProfile, os, sys
+# ansible-playbook with the stages of each worker's task timed (workers are forked, so the patches
+# made here reach them): each worker writes {task, stages} to $FLEETCA_BENCH_STAGES.PID, and with
+# $FLEETCA_BENCH_PROFILE set runs the task under cProfile, stats to $FLEETCA_BENCH_PROFILE.PID.
+TIMED_PLAYBOOK = '''
+import cProfile, json, os, sys, time
 from ansible.executor import task_executor
-original = task_executor.TaskExecutor.run
-def profiled(self):
-    profile = cProfile.Profile()
+from ansible.executor.task_queue_manager import FinalQueue
+from ansible.playbook.task import Task
+from ansible.plugins.action import ActionBase
+
+STAGES = {}
+TIMED = [
+    (Task, "post_validate", "templating the arguments"),
+    (ActionBase, "_configure_module", "building the module payload"),
+    (ActionBase, "_transfer_data", "writing the payload"),
+    (ActionBase, "_low_level_execute_command", "commands: temp dir, the module process"),
+    (ActionBase, "_parse_returned_data", "parsing the result"),
+    (Task, "dump_attrs", "copying the task's fields for the main process"),
+    (FinalQueue, "send_task_result", "sending the result to the main process"),
+]
+
+def timed(function, stage):
+    def wrapper(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            STAGES[stage] = STAGES.get(stage, 0.0) + time.perf_counter() - started
+    return wrapper
+
+for owner, name, stage in TIMED:
+    setattr(owner, name, timed(getattr(owner, name), stage))
+original_run = task_executor.TaskExecutor.run
+
+def run(self):
+    profile_path = os.environ.get("FLEETCA_BENCH_PROFILE")
+    profile = cProfile.Profile() if profile_path else None
     try:
-        return profile.runcall(original, self)
+        return profile.runcall(original_run, self) if profile else original_run(self)
     finally:
-        profile.dump_stats("%s.%d" % (os.environ["FLEETCA_BENCH_PROFILE"], os.getpid()))
-task_executor.TaskExecutor.run = profiled
+        if profile:
+            profile.dump_stats("%s.%d" % (profile_path, os.getpid()))
+
+def send_and_record(function):
+    def wrapper(self, task_result):
+        try:
+            return function(self, task_result)
+        finally:  # the result is sent last: what the worker did for this task is all in STAGES
+            with open("%s.%d" % (os.environ["FLEETCA_BENCH_STAGES"], os.getpid()), "w") as handle:
+                json.dump(dict(task=task_result.task_fields.get("name"), stages=STAGES), handle)
+    return wrapper
+
+task_executor.TaskExecutor.run = run
+FinalQueue.send_task_result = send_and_record(FinalQueue.send_task_result)
 from ansible.cli.playbook import main
 sys.argv[0] = "ansible-playbook"
 sys.exit(main())
@@ -126,7 +169,7 @@ def run_module(args, workdir, profile=False):
 
 
 def run_playbook(workdir, name, ca_path, requests, defaults, profile=False):
-    """One ansible-playbook run; return ({task: seconds}, profile text)."""
+    """One ansible-playbook run; return ({task: seconds}, {task: {stage: seconds}}, profile text)."""
     base = os.path.join(workdir, name)
     os.makedirs(os.path.join(base, "callback_plugins"))
     with open(os.path.join(base, "callback_plugins", "fleetca_bench_times.py"), "w") as handle:
@@ -148,21 +191,26 @@ def run_playbook(workdir, name, ca_path, requests, defaults, profile=False):
     with open(inventory, "w") as handle:
         handle.write("localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable)
     times_path = os.path.join(base, "times.json")
+    stages_path = os.path.join(base, "stages.json")
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_root(), ANSIBLE_CALLBACK_PLUGINS=os.path.join(
         base, "callback_plugins"), ANSIBLE_CALLBACKS_ENABLED="fleetca_bench_times", FLEETCA_BENCH_TIMES=times_path,
         ANSIBLE_LOCAL_TEMP=os.path.join(base, "tmp"), ANSIBLE_HOME=os.path.join(base, "home"),
-        FLEETCA_BENCH_PROFILE=os.path.join(base, "worker.prof"))
-    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook")]
+        FLEETCA_BENCH_STAGES=stages_path)
     if profile:
-        command = [sys.executable, "-c", PROFILED_PLAYBOOK]
-    done = subprocess.run(command + ["-i", inventory, playbook], env=env, capture_output=True, text=True,
-                          check=False)
+        env["FLEETCA_BENCH_PROFILE"] = os.path.join(base, "worker.prof")
+    done = subprocess.run([sys.executable, "-c", TIMED_PLAYBOOK, "-i", inventory, playbook], env=env,
+                          capture_output=True, text=True, check=False)
     with open(times_path) as handle:
         recorded = json.load(handle)
     if done.returncode != 0 or recorded["failures"]:
         sys.exit("ansible-playbook failed: %s\n%s" % (recorded["failures"], done.stdout[-2000:]))
-    stats = [os.path.join(base, f) for f in os.listdir(base) if f.startswith("worker.prof.")]
-    return recorded["times"], top_functions(stats) if profile else ""
+    stages = {}
+    for path in glob.glob(stages_path + ".*"):
+        with open(path) as handle:
+            worker = json.load(handle)
+        stages[worker["task"]] = worker["stages"]
+    stats = glob.glob(os.path.join(base, "worker.prof.*"))
+    return recorded["times"], stages, top_functions(stats) if profile else ""
 
 
 def top_functions(stats_paths, count=25):
@@ -216,6 +264,16 @@ def run_ssh_keygen(ca_path, lines, workdir):
     return elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
 
 
+def print_breakdown(label, total, stages):
+    """Where the cert task's time goes, from the worker's timed stages; the rest is outside the worker's
+    stages (forking it, the strategy and callbacks in the main process)."""
+    print("\nwhere the cert task's %.2f s go (%s):" % (total, label))
+    for stage, seconds in sorted(stages.items(), key=lambda item: -item[1]):
+        print("  %-56s %6.2f s %4.0f %%" % (stage, seconds, 100.0 * seconds / total))
+    rest = total - sum(stages.values())
+    print("  %-56s %6.2f s %4.0f %%" % ("the rest: fork, strategy, callbacks", rest, 100.0 * rest / total))
+
+
 def host_requests(lines, shared):
     return [dict(shared, public_key=line, principals=["host%d" % i, "host%d.example.com" % i], requester="host%d" % i)
             for i, line in enumerate(lines)]
@@ -235,7 +293,7 @@ def main():
     lines = [public_key_line(ed25519.Ed25519PrivateKey.generate()) for count in range(options.certs)]
     repeated = host_requests(lines, SHARED)
     base = dict(ca_key=ca_path, store=os.path.join(workdir, "issued.db"))
-    rows, profiles = [], []
+    rows, profiles, breakdowns = [], [], []
 
     # ssh-keygen first: RUSAGE_CHILDREN's peak then covers only its processes
     keygen_s, keygen_rss = run_ssh_keygen(ca_path, lines[:options.ssh_keygen_sample], workdir)
@@ -243,7 +301,8 @@ def main():
     if not options.repeated_only:
         playbooks.append(("top-level defaults", "defaults", host_requests(lines, {}), SHARED))
     for label, name, requests, defaults in playbooks:
-        times, text = run_playbook(workdir, name, ca_path, requests, defaults, options.profile)
+        times, stages, text = run_playbook(workdir, name, ca_path, requests, defaults, options.profile)
+        breakdowns.append((label, times["sign"], stages["sign"]))
         rows.append(("ansible-playbook, %s: cert task" % label, options.certs, times["sign"], None))
         rows.append(("  include_vars of the request list", options.certs, times["load"], None))
         rows.append(("  set_fact over the result", options.certs, times["use"], None))
@@ -271,6 +330,8 @@ def main():
           % (100.0 * raw_s / engine_s, (options.certs / first_s) / (options.ssh_keygen_sample / keygen_s)))
     print("load average at the end: %.2f %.2f %.2f (2 cores: compare ratios, not seconds)" % os.getloadavg())
     print("targets: >= 2,500 certs/s for the cert task, engine >= 50% of raw signing, peak < 200 MiB")
+    for label, total, stages in breakdowns:
+        print_breakdown(label, total, stages)
     for label, text in profiles:
         if text:
             print("\n--- %s ---\n%s" % (label, text))
