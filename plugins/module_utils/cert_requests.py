@@ -17,7 +17,57 @@ __metaclass__ = type
 
 import copy
 
+from ansible.module_utils.common.validation import (
+    check_type_bool,
+    check_type_dict,
+    check_type_int,
+    check_type_list,
+    check_type_path,
+    check_type_str,
+)
+
+from ansible_collections.fleetca.ssh.plugins.module_utils import signers
 from ansible_collections.fleetca.ssh.plugins.module_utils.profiles import Policy
+from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
+
+# The options of one certificate: at the top level (every request's default) and in each of
+# `requests`. No defaults here, so that "not given" stays visible to the merge
+# (BUILT_IN below says what an option nobody set means).
+CERT_SPEC = dict(
+    type=dict(type="str", choices=["host", "user"]),
+    public_key=dict(type="str"),
+    public_key_path=dict(type="path"),
+    path=dict(type="path"),
+    current_certificate=dict(type="str"),
+    principals=dict(type="list", elements="str"),
+    allow_any_principal=dict(type="bool"),
+    key_id=dict(type="str"),
+    serial=dict(type="int"),
+    valid_from=dict(type="str"),
+    valid_to=dict(type="str"),
+    valid_for=dict(type="str"),
+    renew_before=dict(type="str", no_log=False),
+    critical_options=dict(type="dict"),
+    allow_unknown_critical_options=dict(type="bool"),
+    extensions=dict(type="dict"),
+    requester=dict(type="str"),
+    comment=dict(type="str"),
+    person=dict(type="str"),
+    profile=dict(type="str"),
+)
+SIGNER_SPEC = dict(
+    ca_key=dict(type="path"),
+    ca_key_passphrase=dict(type="str", no_log=True),
+    ca_public_key=dict(type="str"),
+    use_agent=dict(type="bool", default=False),
+    agent_socket=dict(type="path"),
+    rsa_algorithm=dict(type="str", choices=list(signers.RSA_ALGORITHMS), default="rsa-sha2-512"),
+    store=dict(type="path"),
+    user_cert_profiles=dict(type="dict"),
+    users=dict(type="dict"),
+    # each element checked against CERT_SPEC by validate_request (see there why)
+    requests=dict(type="list", elements="dict"),
+)
 
 # Each pair is one choice: an element that sets either member replaces the top-level pair
 # (a top-level valid_for with an element's valid_to is the element's valid_to, not a conflict).
@@ -25,6 +75,51 @@ ONE_CHOICE = (("public_key", "public_key_path"), ("valid_to", "valid_for"))
 # What an option nobody set means.
 BUILT_IN = {"principals": [], "allow_any_principal": False, "critical_options": {},
             "allow_unknown_critical_options": False}
+
+
+TYPE_CHECKERS = dict(str=check_type_str, path=check_type_path, list=check_type_list,
+                     dict=check_type_dict, bool=check_type_bool, int=check_type_int)
+# Values already of these types need no conversion (the common case in a large batch).
+NATIVE_TYPES = dict(str=str, list=list, dict=dict, bool=bool, int=int)
+
+
+def validate_request(field, element):
+    """One element of `requests` against CERT_SPEC, with Ansible's own type checks; only the
+    options it sets (the merge with the top level fills in the others).
+
+    A fifth of what AnsibleModule's sub-option validation costs (0.04 s against 0.2 s for
+    5,000 requests), which would be the largest part of the module's own time in a batch.
+    """
+    if not isinstance(element, dict):
+        raise FleetcaError("%s must be a dictionary" % field.rstrip("."))
+    unknown = sorted(set(element) - set(CERT_SPEC))
+    if unknown:
+        raise FleetcaError("%s unsupported options: %s (supported: %s)"
+                           % (field.rstrip("."), ", ".join(unknown), ", ".join(sorted(CERT_SPEC))))
+    params = {}
+    for name, spec in CERT_SPEC.items():  # in the spec's order, so the first bad option is always the same
+        value = element.get(name)
+        if value is None:
+            continue
+        try:
+            if type(value) is not NATIVE_TYPES.get(spec["type"]):  # pylint: disable=unidiomatic-typecheck
+                value = TYPE_CHECKERS[spec["type"]](value)
+            if spec.get("elements") == "str" and not all(isinstance(item, str) for item in value):
+                value = [check_type_str(item) for item in value]
+        except (TypeError, ValueError) as exc:
+            raise FleetcaError("%s%s: %s" % (field, name, exc))
+        if "choices" in spec and value not in spec["choices"]:
+            raise FleetcaError("%s%s must be one of %s" % (field, name, ", ".join(spec["choices"])))
+        params[name] = value
+    return params
+
+
+def validated_params(params):
+    """The module's parameters with every element of `requests` checked."""
+    if params["requests"] is None:
+        return params
+    return dict(params, requests=[validate_request("requests[%d]." % index, element)
+                                  for index, element in enumerate(params["requests"])])
 
 
 def with_defaults(defaults, element):

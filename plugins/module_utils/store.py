@@ -14,11 +14,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-from json.encoder import encode_basestring_ascii
 import os
 import pathlib
 import sqlite3
 import time
+from json.encoder import encode_basestring_ascii
 
 from ansible_collections.fleetca.ssh.plugins.module_utils.keys import fingerprint_sha256
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError

@@ -196,269 +196,10 @@ import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.common.validation import (
-    check_type_bool,
-    check_type_dict,
-    check_type_int,
-    check_type_list,
-    check_type_path,
-    check_type_str,
-)
 
-from ansible_collections.fleetca.ssh.plugins.module_utils import cert_requests, certs, files, keys, signers
-from ansible_collections.fleetca.ssh.plugins.module_utils.listing import listed
-from ansible_collections.fleetca.ssh.plugins.module_utils.store import IssuanceLog
+from ansible_collections.fleetca.ssh.plugins.module_utils import cert_jobs, cert_requests, certs, files, signers
+from ansible_collections.fleetca.ssh.plugins.module_utils.cert_requests import CERT_SPEC, SIGNER_SPEC
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
-
-# The options of one certificate: at the top level (every request's default) and in each of
-# `requests`. No defaults here, so that "not given" stays visible to the merge
-# (cert_requests.BUILT_IN says what an option nobody set means).
-CERT_SPEC = dict(
-    type=dict(type="str", choices=["host", "user"]),
-    public_key=dict(type="str"),
-    public_key_path=dict(type="path"),
-    path=dict(type="path"),
-    current_certificate=dict(type="str"),
-    principals=dict(type="list", elements="str"),
-    allow_any_principal=dict(type="bool"),
-    key_id=dict(type="str"),
-    serial=dict(type="int"),
-    valid_from=dict(type="str"),
-    valid_to=dict(type="str"),
-    valid_for=dict(type="str"),
-    renew_before=dict(type="str", no_log=False),
-    critical_options=dict(type="dict"),
-    allow_unknown_critical_options=dict(type="bool"),
-    extensions=dict(type="dict"),
-    requester=dict(type="str"),
-    comment=dict(type="str"),
-    person=dict(type="str"),
-    profile=dict(type="str"),
-)
-ONE_CHOICE = [("valid_to", "valid_for"), ("public_key", "public_key_path")]
-
-SIGNER_SPEC = dict(
-    ca_key=dict(type="path"),
-    ca_key_passphrase=dict(type="str", no_log=True),
-    ca_public_key=dict(type="str"),
-    use_agent=dict(type="bool", default=False),
-    agent_socket=dict(type="path"),
-    rsa_algorithm=dict(type="str", choices=list(signers.RSA_ALGORITHMS), default="rsa-sha2-512"),
-    store=dict(type="path"),
-    user_cert_profiles=dict(type="dict"),
-    users=dict(type="dict"),
-    # each element checked against CERT_SPEC by validate_request (see there why)
-    requests=dict(type="list", elements="dict"),
-)
-
-
-class Validity:
-    """The validity windows of one call at `now`, each computed once per distinct
-    (valid_from, valid_to, valid_for), and renew windows once per distinct renew_before:
-    a batch's requests mostly share theirs."""
-
-    def __init__(self, now):
-        self.now = now
-        self._windows, self._bounds, self._renew = {}, {}, {}
-
-    def renew_before(self, field, value):
-        if value not in self._renew:
-            self._renew[value] = certs.parse_duration(field + "renew_before", value)
-        return self._renew[value]
-
-    def window(self, field, params):
-        bounds = (params["valid_from"], params["valid_to"], params["valid_for"])
-        if bounds not in self._windows:
-            try:
-                self._windows[bounds] = certs.validity_window(*(bounds + (self.now,)))
-            except FleetcaError as exc:  # names the option, not yet which request
-                raise FleetcaError(field + str(exc))
-        return self._windows[bounds]
-
-    def fixed_bounds(self, params):
-        bounds = (params["valid_from"], params["valid_to"], params["valid_for"])
-        if bounds not in self._bounds:
-            self._bounds[bounds] = certs.fixed_bounds(*(bounds + (self.now,)))
-        return self._bounds[bounds]
-
-
-class Job:
-    """One certificate to ensure: the request, where it lives, and what is there now."""
-
-    def __init__(self, field, params, validity):
-        self.field = field
-        self.params = params
-        self.path = params["path"]
-        self.requester = params["requester"]
-        self.renew_before = None
-        if params["renew_before"] is not None:
-            self.renew_before = validity.renew_before(field, params["renew_before"])
-        if self.path:
-            files.check_writable_path(field + "path", self.path)
-        self.request = self._build_request(params, validity)
-        self.existing = self._read_existing()
-        self.bounds = (None, None)
-        if self.existing is not None:  # only compared against an existing certificate
-            self.bounds = validity.fixed_bounds(params)
-        self.comment = params["comment"] if params["comment"] is not None else self.request.public_key.comment
-        self.reason = None
-        self.certificate = None
-
-    def _build_request(self, params, validity):
-        field = self.field
-        if not params["type"]:
-            raise FleetcaError("%stype is required (host or user)" % field)
-        public_key = self._read_public_key(params)
-        cert_type = certs.CERT_TYPES[params["type"]]
-        extensions = params["extensions"]
-        if extensions is None:
-            extensions = certs.DEFAULT_USER_EXTENSIONS if cert_type == certs.USER_CERT else {}
-        valid_after, valid_before = validity.window(field, params)
-        principals = params["principals"]
-        key_id = params["key_id"]
-        if key_id is None:
-            key_id = principals[0] if principals else public_key.fingerprint
-        try:
-            return certs.CertRequest(
-                cert_type, public_key, principals, key_id, valid_after, valid_before,
-                serial=params["serial"], critical_options=_stringify(params["critical_options"]),
-                extensions=_stringify(extensions), allow_any_principal=params["allow_any_principal"],
-                allow_unknown_critical_options=params["allow_unknown_critical_options"])
-        except FleetcaError as exc:
-            raise FleetcaError(field + str(exc))
-
-    def _read_public_key(self, params):
-        field = self.field
-        if bool(params["public_key"]) == bool(params["public_key_path"]):
-            raise FleetcaError("%sexactly one of public_key or public_key_path is required" % field)
-        text = params["public_key"]
-        if params["public_key_path"]:
-            content = files.read_if_exists(params["public_key_path"])
-            if content is None:
-                raise FleetcaError("%spublic_key_path: %s does not exist" % (field, params["public_key_path"]))
-            text = content.decode("utf-8", "replace")
-        return keys.parse_public_key(field + ("public_key_path" if params["public_key_path"] else "public_key"), text)
-
-    def _read_existing(self):
-        text = self.params["current_certificate"]
-        if self.path:
-            content = files.read_if_exists(self.path)
-            text = content.decode("utf-8", "replace") if content is not None else None
-        if not text or not text.strip():
-            return None
-        try:
-            return certs.parse_certificate("current_certificate", text)
-        except FleetcaError:
-            return None  # unreadable: replaced by a fresh certificate
-
-    def result(self, changed):
-        cert = self.certificate or (None if changed else self.existing)
-        entry = dict(changed=changed, valid_after=self.request.valid_after, valid_before=self.request.valid_before)
-        if self.path:
-            entry["path"] = self.path
-        if self.requester:
-            entry["requester"] = self.requester
-        if self.reason:
-            entry["reason"] = self.reason
-        if cert is not None:
-            entry.update(certificate=cert.to_line(self.comment), serial=cert.serial,
-                         valid_after=cert.valid_after, valid_before=cert.valid_before)
-        return entry
-
-
-def _stringify(options):
-    return dict((str(k), "" if v is None else str(v)) for k, v in (options or {}).items())
-
-
-TYPE_CHECKERS = dict(str=check_type_str, path=check_type_path, list=check_type_list,
-                     dict=check_type_dict, bool=check_type_bool, int=check_type_int)
-# Values already of these types need no conversion (the common case in a large batch).
-NATIVE_TYPES = dict(str=str, list=list, dict=dict, bool=bool, int=int)
-
-
-def validate_request(field, element):
-    """One element of `requests` against CERT_SPEC, with Ansible's own type checks; only the
-    options it sets (the merge with the top level fills in the others).
-
-    A fifth of what AnsibleModule's sub-option validation costs (0.04 s against 0.2 s for
-    5,000 requests), which would be the largest part of the module's own time in a batch.
-    """
-    if not isinstance(element, dict):
-        raise FleetcaError("%s must be a dictionary" % field.rstrip("."))
-    unknown = sorted(set(element) - set(CERT_SPEC))
-    if unknown:
-        raise FleetcaError("%s unsupported options: %s (supported: %s)"
-                           % (field.rstrip("."), ", ".join(unknown), ", ".join(sorted(CERT_SPEC))))
-    params = {}
-    for name, spec in CERT_SPEC.items():  # in the spec's order, so the first bad option is always the same
-        value = element.get(name)
-        if value is None:
-            continue
-        try:
-            if type(value) is not NATIVE_TYPES.get(spec["type"]):  # pylint: disable=unidiomatic-typecheck
-                value = TYPE_CHECKERS[spec["type"]](value)
-            if spec.get("elements") == "str" and not all(isinstance(item, str) for item in value):
-                value = [check_type_str(item) for item in value]
-        except (TypeError, ValueError) as exc:
-            raise FleetcaError("%s%s: %s" % (field, name, exc))
-        if "choices" in spec and value not in spec["choices"]:
-            raise FleetcaError("%s%s must be one of %s" % (field, name, ", ".join(spec["choices"])))
-        params[name] = value
-    return params
-
-
-def validated_params(params):
-    """The module's parameters with every element of `requests` checked."""
-    if params["requests"] is None:
-        return params
-    return dict(params, requests=[validate_request("requests[%d]." % index, element)
-                                  for index, element in enumerate(params["requests"])])
-
-
-def default_store(params):
-    if params["store"]:
-        return params["store"]
-    anchor = params["ca_key"]
-    if not anchor and params["ca_public_key"] and os.path.exists(params["ca_public_key"].strip()):
-        anchor = params["ca_public_key"].strip()
-    if not anchor:
-        raise FleetcaError("store is required when the CA key is in ssh-agent and given as a key line")
-    return os.path.join(os.path.dirname(os.path.abspath(anchor)), "issued.db")
-
-
-def ca_public_key(params):
-    """The CA public key for idempotency checks, without decrypting the private key."""
-    if params["ca_public_key"]:
-        return keys.load_public_key_option("ca_public_key", params["ca_public_key"])
-    if params["ca_key"] and os.path.exists(params["ca_key"] + ".pub"):
-        return keys.load_public_key_option("ca_key", params["ca_key"] + ".pub")
-    return None
-
-
-def make_signer(params):
-    return signers.make_signer(params["ca_key"], params["ca_key_passphrase"], params["ca_public_key"],
-                               params["use_agent"], params["rsa_algorithm"], params["agent_socket"])
-
-
-def sign_jobs(signer, jobs, store_path):
-    """Sign every job in the issuance log: allocated serials in one transaction."""
-    log = IssuanceLog(store_path)
-    try:
-        fixed = [job for job in jobs if job.request.serial is not None]
-        allocated = [job for job in jobs if job.request.serial is None]
-
-        def sign(batch, serials):
-            for job, serial in zip(batch, serials):
-                job.certificate = certs.sign_certificate(job.request, serial, signer, job.comment)
-            return [(job.certificate, job.requester) for job in batch]
-
-        if allocated:
-            log.issue(lambda serials: sign(allocated, serials), len(allocated))
-        if fixed:
-            log.record(sign(fixed, [job.request.serial for job in fixed]))
-    finally:
-        log.close()
-
 
 # A new certificate file's mode unless the task sets `mode`; an existing file keeps its own.
 NEW_FILE_MODE = 0o644
@@ -483,7 +224,7 @@ def main():
     argument_spec = dict(SIGNER_SPEC, **CERT_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            add_file_common_args=True,
-                           mutually_exclusive=ONE_CHOICE)
+                           mutually_exclusive=[list(pair) for pair in cert_requests.ONE_CHOICE])
     if not signers.HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"))
     now = int(time.time())
@@ -491,22 +232,15 @@ def main():
     signer = None
     try:
         with certs.batch_without_cycle_collection():
-            validity = Validity(now)
-            jobs = [Job(field, job_params, validity)
-                    for field, job_params in cert_requests.certificate_params(CERT_SPEC, validated_params(params))]
-            expected_ca = ca_public_key(params)
+            jobs = cert_jobs.jobs_of(params, now)
+            expected_ca = cert_jobs.ca_public_key(params)
             if expected_ca is None:  # no .pub to compare with: the signer tells
-                signer = make_signer(params)
+                signer = cert_jobs.make_signer(params)
                 expected_ca = signer.public_key
-            for job in jobs:
-                job.reason = certs.renewal_reason(job.existing, job.request, expected_ca, now,
-                                                  job.renew_before, job.bounds)
-            pending = [job for job in jobs if job.reason]
+            pending = cert_jobs.pending_jobs(jobs, expected_ca, now)
             if pending and not module.check_mode:
-                signer = signer or make_signer(params)
-                if signer.public_key != expected_ca:
-                    raise FleetcaError("ca_public_key (or CA_KEY.pub) does not match the CA private key")
-                sign_jobs(signer, pending, default_store(params))
+                signer = signer or cert_jobs.make_signer(params)
+                cert_jobs.sign_jobs(signer, expected_ca, pending, cert_jobs.default_store(params))
                 write_certificates(module, pending)
     except FleetcaError as exc:
         module.fail_json(msg=str(exc))
@@ -514,33 +248,10 @@ def main():
         if signer is not None:
             signer.close()
     # in check mode, set_fs_attributes_if_different only reports what it would change
-    changed = file_attributes_changed(module, jobs) or bool(pending)
-    result = dict(changed=changed)
+    result = cert_jobs.result_of(params, jobs, file_attributes_changed(module, jobs) or bool(pending))
     if module._diff:
-        result["diff"] = diff_of(jobs)
-    entries = [job.result(bool(job.reason)) for job in jobs]
-    if module.params["requests"] is None:
-        result.update((k, v) for k, v in entries[0].items() if k not in ("path", "changed"))
-        result["reason"] = jobs[0].reason
-    else:
-        result["certificates"] = entries
-        # Ansible echoes the arguments in every result: a long batch, as its first entries
-        result["invocation"] = {"module_args": dict(params, requests=listed(params["requests"]))}
+        result["diff"] = cert_jobs.diff_of(jobs)
     module.exit_json(**result)
-
-
-def diff_of(jobs):
-    before, after = [], []
-    for job in jobs:
-        label = job.path or job.request.key_id
-        if job.existing is not None:
-            before.append("# %s\n%s" % (label, job.existing.describe()))
-        shown = job.certificate or (None if job.reason else job.existing)
-        if shown is not None:
-            after.append("# %s\n%s" % (label, shown.describe()))
-        elif job.reason:
-            after.append("# %s\n(to be signed: %s)\n" % (label, job.reason))
-    return dict(before="".join(before), after="".join(after))
 
 
 if __name__ == "__main__":
