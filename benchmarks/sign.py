@@ -90,7 +90,7 @@ TIMED = [
     (Task, "post_validate", "templating the arguments"),
     (ActionBase, "_configure_module", "building the module payload"),
     (ActionBase, "_transfer_data", "writing the payload"),
-    (ActionBase, "_low_level_execute_command", "commands: temp dir, the module process"),
+    (ActionBase, "_low_level_execute_command", "commands on the host: the payload, or temp dir and module"),
     (ActionBase, "_parse_returned_data", "parsing the result"),
     (Task, "dump_attrs", "copying the task's fields for the main process"),
     (FinalQueue, "send_task_result", "sending the result to the main process"),
@@ -279,13 +279,14 @@ def run_ssh_keygen(ca_path, lines, workdir):
 
 
 def print_breakdown(label, total, stages):
-    """Where the cert task's time goes, from the worker's timed stages; the rest is outside the worker's
-    stages (forking it, the strategy and callbacks in the main process)."""
+    """Where the cert task's time goes, from the worker's timed stages; the rest is outside them (forking
+    the worker, the action checking the arguments, the strategy and callbacks in the main process)."""
     print("\nwhere the cert task's %.2f s go (%s):" % (total, label))
     for stage, seconds in sorted(stages.items(), key=lambda item: -item[1]):
         print("  %-56s %6.2f s %4.0f %%" % (stage, seconds, 100.0 * seconds / total))
     rest = total - sum(stages.values())
-    print("  %-56s %6.2f s %4.0f %%" % ("the rest: fork, strategy, callbacks", rest, 100.0 * rest / total))
+    label = "the rest: fork, the action's checks, strategy, callbacks"
+    print("  %-56s %6.2f s %4.0f %%" % (label, rest, 100.0 * rest / total))
 
 
 def host_requests(lines, shared):

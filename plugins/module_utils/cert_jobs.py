@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import time
 
 from ansible_collections.fleetca.ssh.plugins.module_utils import cert_requests, certs, files, keys, signers
 from ansible_collections.fleetca.ssh.plugins.module_utils.cert_requests import CERT_SPEC
@@ -165,10 +166,11 @@ def make_signer(params):
 
 
 def jobs_of(params, now):
-    """The job of every certificate of the call (`params`: the module's parameters)."""
+    """The job of every certificate of the call (`params`: the module's parameters, each element
+    of `requests` checked by cert_checks.validated_params)."""
     validity = Validity(now)
     return [Job(field, job_params, validity) for field, job_params
-            in cert_requests.certificate_params(CERT_SPEC, cert_requests.validated_params(params))]
+            in cert_requests.certificate_params(CERT_SPEC, params)]
 
 
 def pending_jobs(jobs, expected_ca, now):
@@ -198,6 +200,44 @@ def sign_jobs(signer, expected_ca, jobs, store_path):
             log.record(sign(fixed, [job.request.serial for job in fixed]))
     finally:
         log.close()
+
+
+def certify(params, now, check_mode, write_certificates):
+    """The call's jobs, and those it signs (all but check mode), written by
+    `write_certificates(pending)`: the module's flow, and its payload's."""
+    signer = None
+    try:
+        with certs.batch_without_cycle_collection():
+            jobs = jobs_of(params, now)
+            expected_ca = ca_public_key(params)
+            if expected_ca is None:  # no .pub to compare with: the signer tells
+                signer = make_signer(params)
+                expected_ca = signer.public_key
+            pending = pending_jobs(jobs, expected_ca, now)
+            if pending and not check_mode:
+                signer = signer or make_signer(params)
+                sign_jobs(signer, expected_ca, pending, default_store(params))
+                write_certificates(pending)
+    finally:
+        if signer is not None:
+            signer.close()
+    return jobs, pending
+
+
+def payload_main(args):
+    """The module's result for a call whose certificates go to no file, as the cert action's
+    payload runs it on the CA host: `args` are the module's parameters, checked on the
+    controller, and `check_mode` and `diff`."""
+    params = dict(args)
+    check_mode, diff = params.pop("check_mode"), params.pop("diff")
+    try:
+        jobs, pending = certify(params, int(time.time()), check_mode, lambda pending: None)
+    except FleetcaError as exc:
+        return dict(failed=True, changed=False, msg=str(exc))
+    result = result_of(params, jobs, bool(pending))
+    if diff:
+        result["diff"] = diff_of(jobs)
+    return result
 
 
 def result_of(params, jobs, changed):

@@ -36,6 +36,17 @@ attributes:
   diff_mode:
     support: full
     description: Shows the C(ssh-keygen -L) fields of each certificate before and after.
+  action:
+    support: full
+    description:
+      - A call whose certificates go to no file (no O(path) at the top level or in any of O(requests),
+        no O(requests[].public_key_path), no file attribute such as O(mode)) is signed by an action
+        plugin as one command on the CA host, to the Python Ansible runs modules with there, with
+        the module's own code; the command reads its code and arguments (the passphrase
+        included) on its standard input, so a batch of thousands of requests is one round trip
+        and no module is built and sent. With C(become) that command's standard input could be
+        read by C(sudo), so it is used there only when pipelining is on. Every other call runs the
+        module, and the result is the same.
 options:
   store:
     description:
@@ -197,7 +208,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.fleetca.ssh.plugins.module_utils import cert_jobs, cert_requests, certs, files, signers
+from ansible_collections.fleetca.ssh.plugins.module_utils import cert_checks, cert_jobs, cert_requests, files, signers
 from ansible_collections.fleetca.ssh.plugins.module_utils.cert_requests import CERT_SPEC, SIGNER_SPEC
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
 
@@ -227,26 +238,12 @@ def main():
                            mutually_exclusive=[list(pair) for pair in cert_requests.ONE_CHOICE])
     if not signers.HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"))
-    now = int(time.time())
     params = module.params
-    signer = None
     try:
-        with certs.batch_without_cycle_collection():
-            jobs = cert_jobs.jobs_of(params, now)
-            expected_ca = cert_jobs.ca_public_key(params)
-            if expected_ca is None:  # no .pub to compare with: the signer tells
-                signer = cert_jobs.make_signer(params)
-                expected_ca = signer.public_key
-            pending = cert_jobs.pending_jobs(jobs, expected_ca, now)
-            if pending and not module.check_mode:
-                signer = signer or cert_jobs.make_signer(params)
-                cert_jobs.sign_jobs(signer, expected_ca, pending, cert_jobs.default_store(params))
-                write_certificates(module, pending)
+        jobs, pending = cert_jobs.certify(cert_checks.validated_params(params), int(time.time()), module.check_mode,
+                                          lambda pending: write_certificates(module, pending))
     except FleetcaError as exc:
         module.fail_json(msg=str(exc))
-    finally:
-        if signer is not None:
-            signer.close()
     # in check mode, set_fs_attributes_if_different only reports what it would change
     result = cert_jobs.result_of(params, jobs, file_attributes_changed(module, jobs) or bool(pending))
     if module._diff:

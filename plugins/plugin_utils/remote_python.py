@@ -43,7 +43,7 @@ for _name, _source in %r:
         sys.modules[_package_name].__path__ = []
     setattr(sys.modules[_package_name], _basename, _module)
     exec(compile(_source, _module.__file__, "exec"), _module.__dict__)
-_args = json.loads(sys.argv[1])
+_args = json.loads(sys.argv[1] if len(sys.argv) > 1 else sys.stdin.readline())
 _expand = lambda _path: os.path.expanduser(os.path.expandvars(_path))
 for _name in %r:
     if isinstance(_args.get(_name), list):
@@ -53,6 +53,10 @@ for _name in %r:
 _result = sys.modules[%r].payload_main(_args)
 sys.stdout.write(%r + json.dumps(_result) + "\\n")
 """
+
+
+# What runs a payload sent on stdin: the payload's source, then its arguments, one JSON line each.
+STDIN_LOADER = "import json, sys; exec(json.loads(sys.stdin.readline()))"
 
 
 def payload_source(modules, paths=()):
@@ -111,6 +115,9 @@ class PayloadAction(ActionBase):
     _supports_async = False
     ARGUMENT_SPEC = {}
     MODULES = ()
+    # A payload whose source and arguments may exceed one command line argument (128 KiB) comes
+    # on stdin: only where the connection can feed it (see stdin_is_free).
+    ON_STDIN = False
 
     def payload_args(self, params):
         return params
@@ -122,15 +129,21 @@ class PayloadAction(ActionBase):
         return answered(result, dict(answer, changed=False), facts)
 
     def run_payload(self, params, task_vars):
-        """(the payload's answer, facts to return): `python -c PAYLOAD ARGS` on the host, ARGS
-        the payload's arguments from the validated `params`, their paths expanded there."""
+        """(the payload's answer, facts to return): `python -c PAYLOAD ARGS` on the host (ON_STDIN:
+        both on its stdin), ARGS the payload's arguments from the validated `params`, their paths
+        expanded there."""
         args = self.payload_args(params)
         paths = path_options(self.ARGUMENT_SPEC, args)
         interpreter, facts = module_interpreter(self, task_vars)
+        source = payload_source(self.MODULES, paths)
         # The interpreter unquoted, as Ansible's pipelining runs a shebang ("/usr/bin/env python3").
-        command = "%s -c %s %s" % (interpreter, shlex.quote(payload_source(self.MODULES, paths)),
-                                   shlex.quote(json.dumps(args)))
-        executed = self._low_level_execute_command(command, sudoable=True)
+        if self.ON_STDIN:
+            executed = self._low_level_execute_command(
+                "%s -c %s" % (interpreter, shlex.quote(STDIN_LOADER)), sudoable=True,
+                in_data=("%s\n%s\n" % (json.dumps(source), json.dumps(args))).encode("utf-8"))
+        else:
+            executed = self._low_level_execute_command(
+                "%s -c %s %s" % (interpreter, shlex.quote(source), shlex.quote(json.dumps(args))), sudoable=True)
         answer = parse_payload_output(executed.get("stdout", ""))
         if answer is None:
             raise AnsibleActionFail("%s could not run on %s (exit %s): %s" % (
@@ -139,10 +152,16 @@ class PayloadAction(ActionBase):
         return answer, facts
 
 
+def stdin_is_free(action):
+    """Whether a command's stdin reaches it: not where become may read a password or need a
+    terminal from it, unless the connection pipelines (Ansible then feeds modules that way)."""
+    return not action._play_context.become or action._connection.is_pipelining_enabled()
+
+
 def path_options(spec, params):
     """The names of the "path" options (and lists of paths) among `params`, which the payload
     expands on the host."""
-    return [name for name in params if "path" in (spec[name].get("type"), spec[name].get("elements"))]
+    return [name for name in params if name in spec and "path" in (spec[name].get("type"), spec[name].get("elements"))]
 
 
 def answered(result, answer, facts):
@@ -196,9 +215,9 @@ class FastPathAction(PayloadAction):
             result.setdefault("ansible_facts", {}).update(facts)
         return result
 
-    def fast_path_params(self):
-        """The task's options checked as the module checks them, or None (the module runs)."""
-        args = self._task.args
+    def fast_path_params(self, args=None):
+        """The task's options (or `args`) checked as the module checks them, or None (the module runs)."""
+        args = self._task.args if args is None else args
         if not set(args) <= set(self.FAST_PATH_OPTIONS):
             return None
         validated = ArgumentSpecValidator(controller_spec(self.ARGUMENT_SPEC, self.FAST_PATH_OPTIONS)).validate(args)

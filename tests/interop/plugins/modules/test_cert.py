@@ -632,6 +632,46 @@ def test_a_batch_over_100_is_echoed_as_its_first_100_requests_and_every_outcome_
     assert PASSPHRASE not in play.output and PASSPHRASE not in json.dumps(play.results)
 
 
+def test_a_batch_without_files_is_one_command_and_answers_as_the_module_does(ansible_playbook, pass_ca, subjects,
+                                                                             workdir):
+    """-vvv shows every command: a batch whose certificates go to no file is signed as one payload
+    (one EXEC, no module put, the passphrase on its stdin); the same batch with a file attribute
+    set (the module's to apply) runs the module, and both answer the same."""
+    requests = [dict(public_key=subjects[kind].public_line, principals=[kind], requester="ci-" + kind)
+                for kind in ("ed25519", "ecdsa", "rsa")]
+    common = dict(ca_key=pass_ca.path, ca_key_passphrase=PASSPHRASE, type="host", valid_for="+52w", requests=requests)
+    checked = dict(cert_task("checked", store=str(workdir / "checked.db"), **common), check_mode=True, diff=True)
+    play = ansible_playbook.run([cert_task("payload", store=str(workdir / "payload.db"), **common),
+                                 cert_task("module", store=str(workdir / "module.db"), mode="0600", **common),
+                                 checked], verbosity=3)
+    assert_ok(play, changed=3)
+    payload_output, module_output = play.output.split("TASK [checked]")[0].split("TASK [payload]")[1].split(
+        "TASK [module]")
+    assert payload_output.count("EXEC ") == 1 and "PUT " not in payload_output, payload_output
+    assert "PUT " in module_output, module_output
+    assert PASSPHRASE not in play.output and PASSPHRASE not in json.dumps(play.results)
+    by_payload, by_module = play.results["payload"], play.results["module"]
+    assert by_payload["invocation"]["module_args"]["ca_key_passphrase"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+    assert by_payload["invocation"]["module_args"]["requests"] == by_module["invocation"]["module_args"]["requests"]
+    for ours, theirs in zip(by_payload["certificates"], by_module["certificates"]):
+        assert sorted(ours) == sorted(theirs)
+        assert [ours[name] for name in ("changed", "requester", "reason", "serial")] == [
+            theirs[name] for name in ("changed", "requester", "reason", "serial")]
+        signed, expected = (certs.parse_certificate("certificate", entry["certificate"]) for entry in (ours, theirs))
+        assert (signed.principals, signed.key_id, signed.cert_type, signed.signature_key) == (
+            expected.principals, expected.key_id, expected.cert_type, expected.signature_key)
+        assert signed.signature_valid(keys.load_public_key_option("ca", pass_ca.pub_path))
+    assert [(row["key_id"], row["requester"]) for row in store_rows(workdir / "payload.db")] == [
+        (row["key_id"], row["requester"]) for row in store_rows(workdir / "module.db")] == [
+        ("ed25519", "ci-ed25519"), ("ecdsa", "ci-ecdsa"), ("rsa", "ci-rsa")]
+    # check mode through the payload: what would be signed, and why; nothing signed or recorded
+    assert play.output.split("TASK [checked]")[1].count("EXEC ") == 1
+    assert [entry.get("reason") for entry in play.results["checked"]["certificates"]] == ["no certificate yet"] * 3
+    assert not [entry for entry in play.results["checked"]["certificates"] if "certificate" in entry]
+    assert play.results["checked"]["diff"]["after"].count("(to be signed: no certificate yet)") == 3
+    assert not os.path.exists(str(workdir / "checked.db"))
+
+
 # --- people's certificates under a policy (profiles and users) ------------------------
 
 PROFILES = {

@@ -3,6 +3,7 @@
 module file holds documentation only; a fast-path action checks with the module's own argument
 spec): same names, defaults and element types; every payload fits in one command line argument."""
 
+import re
 import shlex
 
 import pytest
@@ -10,13 +11,14 @@ import yaml
 
 from ansible_collections.fleetca.ssh.plugins.action import ca_key as ca_key_action
 from ansible_collections.fleetca.ssh.plugins.action import ca_rotation as ca_rotation_action
+from ansible_collections.fleetca.ssh.plugins.action import cert as cert_action
 from ansible_collections.fleetca.ssh.plugins.action import controller_file as controller_file_action
 from ansible_collections.fleetca.ssh.plugins.action import krl as krl_action
 from ansible_collections.fleetca.ssh.plugins.action import krl_info as krl_info_action
 from ansible_collections.fleetca.ssh.plugins.action import krl_publish as krl_publish_action
 from ansible_collections.fleetca.ssh.plugins.action import python_info as python_info_action
 from ansible_collections.fleetca.ssh.plugins.action import sshd_info as sshd_info_action
-from ansible_collections.fleetca.ssh.plugins.module_utils import locks
+from ansible_collections.fleetca.ssh.plugins.module_utils import cert_requests, locks
 from ansible_collections.fleetca.ssh.plugins.modules import ca_key, ca_rotation, controller_file, krl, krl_info, krl_publish
 from ansible_collections.fleetca.ssh.plugins.modules import python_info, sshd_info
 from ansible_collections.fleetca.ssh.plugins.plugin_utils import remote_python
@@ -72,3 +74,18 @@ def test_the_payload_fits_in_one_command_line_argument(action):
     # host's shell as one, quoted again by become: keep room for that and for the arguments.
     command = shlex.quote(remote_python.payload_source(action.ActionModule.MODULES))
     assert len(shlex.quote("sudo -H -S -n -u root /bin/sh -c " + command)) < 100 * 1024
+
+
+def test_the_cert_payload_comes_on_stdin_with_the_modules_own_options():
+    assert cert_action.ActionModule.ON_STDIN
+    assert cert_action.ActionModule.ARGUMENT_SPEC == dict(cert_requests.SIGNER_SPEC, **cert_requests.CERT_SPEC)
+    assert "import" in remote_python.STDIN_LOADER and len(remote_python.STDIN_LOADER) < 100
+
+
+@pytest.mark.parametrize("action", [sshd_info_action, python_info_action, krl_info_action, ca_rotation_action,
+                                    ca_key_action, krl_action, krl_publish_action, cert_action])
+def test_a_payload_needs_nothing_of_ansible_on_the_host(action):
+    # the host has the payload's module_utils sources and Python's library, not Ansible
+    for module in action.ActionModule.MODULES:
+        with open(module.__file__) as handle:
+            assert not re.search(r"^\s*(from|import) ansible[. ]", handle.read(), re.M), module.__name__

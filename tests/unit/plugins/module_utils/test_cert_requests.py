@@ -1,10 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""module_utils/cert_requests.py: each request checked; the top-level options are every request's default,
-an entry's own value wins."""
+"""module_utils/cert_requests.py: the top-level options are every request's default, an entry's own value wins."""
 
 import pytest
 
-from ansible_collections.fleetca.ssh.plugins.module_utils.cert_requests import certificate_params, validate_request
+from ansible_collections.fleetca.ssh.plugins.module_utils.cert_requests import certificate_params
 from ansible_collections.fleetca.ssh.plugins.module_utils.wire import FleetcaError
 
 NAMES = ("type", "public_key", "public_key_path", "principals", "valid_to", "valid_for", "allow_any_principal",
@@ -100,16 +99,3 @@ def test_top_level_policy_and_profile_with_one_person_per_request():
 def test_without_a_policy_nothing_is_rewritten():
     [(dummy, cert)] = certificate_params(POLICY_NAMES, policy_params(type="user", principals=["root"], key_id="x"))
     assert (cert["principals"], cert["key_id"], cert["person"]) == (["root"], "x", None)
-
-
-def test_each_request_is_checked_with_ansibles_types_and_names_its_element():
-    assert validate_request("requests[0].", {"type": "host", "serial": "7", "principals": ["a"], "path": None}) == {
-        "type": "host", "serial": 7, "principals": ["a"]}
-    for element, message in [
-        ({"typo": 1}, r"^requests\[3\] unsupported options: typo \(supported: "),
-        ({"type": "both"}, r"^requests\[3\]\.type must be one of host, user$"),
-        ({"serial": "seven"}, r"^requests\[3\]\.serial: "),
-        ("a string", r"^requests\[3\] must be a dictionary$"),
-    ]:
-        with pytest.raises(FleetcaError, match=message):
-            validate_request("requests[3].", element)

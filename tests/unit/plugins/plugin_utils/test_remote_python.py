@@ -8,11 +8,12 @@ import sys
 
 from ansible_collections.fleetca.ssh.plugins.action import ca_key as ca_key_action
 from ansible_collections.fleetca.ssh.plugins.action import ca_rotation as ca_rotation_action
+from ansible_collections.fleetca.ssh.plugins.action import cert as cert_action
 from ansible_collections.fleetca.ssh.plugins.action import krl as krl_action
 from ansible_collections.fleetca.ssh.plugins.action import krl_info as krl_info_action
 from ansible_collections.fleetca.ssh.plugins.action import krl_publish as krl_publish_action
-from ansible_collections.fleetca.ssh.plugins.module_utils import ca_key_pair, krl, krl_info, krl_publication, krl_request
-from ansible_collections.fleetca.ssh.plugins.module_utils import python_info, rotation, sshd_config, sshd_probe
+from ansible_collections.fleetca.ssh.plugins.module_utils import ca_key_pair, certs, krl, krl_info, krl_publication, krl_request
+from ansible_collections.fleetca.ssh.plugins.module_utils import python_info, rotation, signers, sshd_config, sshd_probe
 from ansible_collections.fleetca.ssh.plugins.plugin_utils import remote_python
 
 
@@ -25,7 +26,42 @@ def run_isolated(modules, args, tmp_path, paths=(), env=None):
     return remote_python.parse_payload_output("sudo: a banner line\n" + result.stdout)
 
 
+def run_isolated_on_stdin(modules, args, tmp_path, paths=()):
+    """The same, the payload and its arguments on stdin, as an ON_STDIN action sends them."""
+    sent = "%s\n%s\n" % (json.dumps(remote_python.payload_source(modules, paths)), json.dumps(args))
+    result = subprocess.run([sys.executable, "-I", "-c", remote_python.STDIN_LOADER], input=sent, capture_output=True,
+                            text=True, check=False, cwd=str(tmp_path), env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    return remote_python.parse_payload_output(result.stdout)
+
+
+def test_the_cert_payload_signs_a_batch_sent_on_stdin(tmp_path):
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "ca")], check=True)
+    lines = [signers.public_key_line(signers.generate_private_key("ed25519")) for dummy in range(1200)]
+    params = dict((name, spec.get("default")) for name, spec in cert_action.ActionModule.ARGUMENT_SPEC.items())
+    params.update(ca_key=str(tmp_path / "ca"), type="host", valid_for="+52w", check_mode=False, diff=False,
+                  requests=[{"public_key": line, "principals": ["h%d" % i]} for i, line in enumerate(lines)])
+    assert len(json.dumps(params)) > 128 * 1024  # more than one command line argument holds
+    remote = run_isolated_on_stdin(cert_action.ActionModule.MODULES, params, tmp_path, paths=["ca_key"])
+    assert remote["changed"] is True and len(remote["certificates"]) == 1200
+    last = certs.parse_certificate("certificate", remote["certificates"][-1]["certificate"])
+    assert (last.principals, last.serial, last.cert_type) == (["h1199"], 1200, certs.HOST_CERT)
+    assert remote["invocation"]["module_args"]["requests"][-1] == "... and 1100 more"
+    assert (tmp_path / "issued.db").exists()
+    # check mode signs nothing; an error is the module's failure, named
+    checked = dict(params, check_mode=True, diff=True, store=str(tmp_path / "none.db"))
+    again = run_isolated_on_stdin(cert_action.ActionModule.MODULES, checked, tmp_path)
+    assert again["changed"] is True and "certificate" not in again["certificates"][0]
+    assert "(to be signed: no certificate yet)" in again["diff"]["after"] and not (tmp_path / "none.db").exists()
+    bad = dict(params, requests=[{"public_key": lines[0]}], type="user", store=str(tmp_path / "bad.db"))
+    assert run_isolated_on_stdin(cert_action.ActionModule.MODULES, bad, tmp_path) == dict(
+        failed=True, changed=False, msg="requests[0].principals is empty: set principals, or allow_any_principal: "
+        "true to sign a certificate valid for any principal (OpenSSH 10.3+ matches none)")
+    assert not (tmp_path / "bad.db").exists()
+
+
 def test_the_probe_payload_runs_without_the_collection(tmp_path):
+
     (tmp_path / "d").mkdir()
     (tmp_path / "sshd_config").write_text("Include %s/d/*.conf\n" % tmp_path)
     args = {"host_key_types": ["ed25519"], "key_dir": str(tmp_path), "main_config": str(tmp_path / "sshd_config"),
