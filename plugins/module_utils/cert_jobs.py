@@ -241,15 +241,16 @@ def payload_main(args):
 
 
 def result_of(params, jobs, changed):
-    """The module's result: one certificate's fields at the top level, or a batch's `certificates`."""
+    """The module's result: one certificate's fields at the top level, or a batch's `certificates`;
+    with the arguments echoed as Ansible echoes them (a long batch, as its first entries)."""
     result = dict(changed=changed)
     entries = [job.result(bool(job.reason)) for job in jobs]
     if params["requests"] is None:
         result.update((k, v) for k, v in entries[0].items() if k not in ("path", "changed"))
         result["reason"] = jobs[0].reason
+        result["invocation"] = {"module_args": params}
     else:
         result["certificates"] = entries
-        # Ansible echoes the arguments in every result: a long batch, as its first entries
         result["invocation"] = {"module_args": dict(params, requests=listed(params["requests"]))}
     return result
 

@@ -153,7 +153,7 @@ class AgentSigner(Signer):
 
     def sign(self, data):
         flags = AGENT_RSA_FLAGS[self.rsa_algorithm] if self.public_key.key_type == "ssh-rsa" else 0
-        reply = self._request(encode_byte(AGENTC_SIGN_REQUEST) + encode_string(self.public_key.blob)
+        reply = self._request(encode_byte(AGENTC_SIGN_REQUEST) + self.public_key.blob_field
                               + encode_string(data) + encode_uint32(flags))
         if not reply or reply[0] != AGENT_SIGN_RESPONSE:
             raise FleetcaError(

@@ -66,7 +66,7 @@ def armor(blob):
 def sign(signer, message, namespace, hash_algorithm="sha512"):
     """The armoured signature of `message` (bytes) by `signer` (signers.Signer), as `ssh-keygen -Y sign`."""
     signature = signer.sign(signed_data(message, namespace, hash_algorithm))
-    blob = (MAGIC + encode_uint32(VERSION) + encode_string(signer.public_key.blob)
+    blob = (MAGIC + encode_uint32(VERSION) + signer.public_key.blob_field
             + encode_string(namespace.encode("utf-8")) + encode_string(b"")
             + encode_string(hash_algorithm.encode("ascii")) + encode_string(signature))
     return armor(blob)

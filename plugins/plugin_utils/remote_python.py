@@ -194,6 +194,7 @@ class FastPathAction(PayloadAction):
     FAST_PATH_OPTIONS, or a value the module's ARGUMENT_SPEC refuses (the module names it)."""
 
     FAST_PATH_OPTIONS = ()
+    MUTUALLY_EXCLUSIVE = ()  # as the module's AnsibleModule is given them
     _supports_async = True
 
     def run(self, tmp=None, task_vars=None):
@@ -220,7 +221,9 @@ class FastPathAction(PayloadAction):
         args = self._task.args if args is None else args
         if not set(args) <= set(self.FAST_PATH_OPTIONS):
             return None
-        validated = ArgumentSpecValidator(controller_spec(self.ARGUMENT_SPEC, self.FAST_PATH_OPTIONS)).validate(args)
+        validator = ArgumentSpecValidator(controller_spec(self.ARGUMENT_SPEC, self.FAST_PATH_OPTIONS),
+                                          mutually_exclusive=[list(pair) for pair in self.MUTUALLY_EXCLUSIVE])
+        validated = validator.validate(args)
         if validated.error_messages:
             return None
         return validated.validated_parameters
